@@ -1,0 +1,44 @@
+# Thin wrappers over CMake and CTest.  See README.md.
+BUILD		?= build
+BUILD_ASAN	?= build-asan
+BUILD_FUZZ	?= build-fuzz
+JOBS		?= $(shell nproc)
+DEMO		?= var/demo
+
+.PHONY: all deps build run check check-asan fuzz bench clean
+
+all: build
+
+deps:
+	@scripts/install-deps
+
+build: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+
+# Initialise a demo instance under ./var/demo (once) and run rpkipubd in
+# the foreground.
+run: build
+	@scripts/demo $(BUILD)/bin $(DEMO)
+
+check: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# The same tests under AddressSanitizer and UndefinedBehaviorSanitizer.
+check-asan: deps
+	cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DRPKIPUB_SANITIZE=ON >/dev/null
+	cmake --build $(BUILD_ASAN) -j $(JOBS)
+	cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		ctest --output-on-failure -j $(JOBS) -LE slow
+
+# libFuzzer binaries (clang) in build-fuzz/fuzz/; run one with e.g.
+#   build-fuzz/fuzz/fuzz_rfc8181 fuzz/corpus/fuzz_rfc8181
+fuzz: deps
+	CC=clang cmake -S . -B $(BUILD_FUZZ) -DRPKIPUB_FUZZ=ON >/dev/null
+	cmake --build $(BUILD_FUZZ) -j $(JOBS)
+
+bench: build
+	bench/run-pubload.sh $(BUILD)/bin
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)

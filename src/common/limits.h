@@ -1,0 +1,42 @@
+/*
+ * Named limits for everything that arrives from outside the process.
+ * Each is a default; the ones marked "configurable" can be changed in
+ * rpkipubd.conf.  Keep them here so a reader sees every bound at once.
+ */
+#ifndef RPKIPUB_LIMITS_H
+#define RPKIPUB_LIMITS_H
+
+/* RFC 8181 request body (CMS DER); configurable as max_body. */
+#define MAX_REQUEST_BODY	(64u * 1024 * 1024)
+/* One published object (DER); configurable as max_object. */
+#define MAX_OBJECT_SIZE		(8u * 1024 * 1024)
+/* An rsync URI in a publish/withdraw PDU. */
+#define MAX_URI_LENGTH		1024
+/* RFC 8183 handle: the schema allows 255 characters. */
+#define MAX_HANDLE_LENGTH	255
+/* The tag attribute of RFC 8181 PDUs is echoed back; keep it short. */
+#define MAX_TAG_LENGTH		1024
+/* PDUs in one RFC 8181 query. */
+#define MAX_PDUS_PER_QUERY	100000
+/* error_text of a report_error we parse (client side). */
+#define MAX_ERROR_TEXT		4096
+/* A BPKI certificate in RFC 8183 XML (DER). */
+#define MAX_BPKI_CERT_SIZE	(64u * 1024)
+/* An RFC 8183 document. */
+#define MAX_RFC8183_SIZE	(256u * 1024)
+/* Nesting depth accepted in any XML document we parse. */
+#define MAX_XML_DEPTH		8
+/* Concurrent HTTP connections on the publication listener. */
+#define MAX_CONNECTIONS		256
+/* Idle seconds before an HTTP connection is closed. */
+#define HTTP_TIMEOUT		60
+/* Queries one group commit takes from the queue. */
+#define MAX_BATCH_QUERIES	512
+/* Messages accepted from one publisher with the same signing-time. */
+#define MAX_SAME_SECOND_MSGS	256
+/* A line of rpkipubd.conf. */
+#define MAX_CONFIG_LINE		4096
+/* Admin API request body. */
+#define MAX_ADMIN_BODY		MAX_RFC8183_SIZE
+
+#endif

@@ -1,0 +1,186 @@
+#include <stdio.h>
+#include <string.h>
+
+#include "limits.h"
+#include "uri.h"
+
+#define RSYNC_SCHEME	"rsync://"
+
+/*
+ * Characters allowed literally in a path segment: RFC 3986 unreserved
+ * plus a few sub-delims seen in real repositories.  Everything else
+ * (space, quotes, '?', '#', '\\', non-ASCII, controls) is refused, so a
+ * URI is always a safe file name when the rsync tree is written.
+ */
+static int
+uri_char_ok(unsigned char c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9'))
+		return 1;
+	return strchr("-._~+=:@,", c) != NULL && c != '\0';
+}
+
+static int
+hexval(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Check the path segments of p (no leading '/'), up to the end.  If
+ * allow_trailing_slash, p may end in '/' (a directory).
+ */
+static int
+uri_check_path(const char *p, int allow_trailing_slash, char *err,
+    size_t errlen)
+{
+	const char	*seg = p;
+
+	for (;;) {
+		const char	*end = strchr(seg, '/');
+		size_t		 n = end ? (size_t)(end - seg) : strlen(seg);
+		size_t		 i;
+
+		if (n == 0) {
+			if (end == NULL && allow_trailing_slash && seg != p)
+				return 0;
+			snprintf(err, errlen, "empty path segment (\"//\" or "
+			    "trailing '/')");
+			return -1;
+		}
+		if ((n == 1 && seg[0] == '.') ||
+		    (n == 2 && seg[0] == '.' && seg[1] == '.')) {
+			snprintf(err, errlen, "\".\" or \"..\" path segment");
+			return -1;
+		}
+		for (i = 0; i < n; i++) {
+			unsigned char	c = (unsigned char)seg[i];
+			int		hi, lo, d;
+
+			if (c == '%') {
+				if (i + 2 >= n) {
+					snprintf(err, errlen,
+					    "truncated %%-escape");
+					return -1;
+				}
+				hi = hexval((unsigned char)seg[i + 1]);
+				lo = hexval((unsigned char)seg[i + 2]);
+				if (hi < 0 || lo < 0) {
+					snprintf(err, errlen,
+					    "malformed %%-escape");
+					return -1;
+				}
+				d = hi << 4 | lo;
+				if (d == '/' || d == '\\' || d == '.' ||
+				    d < 0x21 || d > 0x7e) {
+					snprintf(err, errlen, "%%-escape "
+					    "decodes to a forbidden byte "
+					    "0x%02x", d);
+					return -1;
+				}
+				i += 2;
+				continue;
+			}
+			if (!uri_char_ok(c)) {
+				if (c < 0x20 || c == 0x7f)
+					snprintf(err, errlen,
+					    "control character 0x%02x", c);
+				else
+					snprintf(err, errlen,
+					    "character 0x%02x not allowed", c);
+				return -1;
+			}
+		}
+		if (end == NULL)
+			return 0;
+		seg = end + 1;
+	}
+}
+
+/* Host part: rsync://host[:port]/ with a conservative character set. */
+static int
+uri_check_host(const char *h, size_t n, char *err, size_t errlen)
+{
+	size_t	i;
+
+	if (n == 0) {
+		snprintf(err, errlen, "empty host");
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		unsigned char	c = (unsigned char)h[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || strchr("-.:[]", c) != NULL)) {
+			snprintf(err, errlen, "bad character 0x%02x in host",
+			    c);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+uri_valid_base(const char *base, char *err, size_t errlen)
+{
+	const char	*host, *slash;
+	size_t		 len = strlen(base);
+
+	if (len > MAX_URI_LENGTH) {
+		snprintf(err, errlen, "longer than %d characters",
+		    MAX_URI_LENGTH);
+		return -1;
+	}
+	if (strncmp(base, RSYNC_SCHEME, strlen(RSYNC_SCHEME)) != 0) {
+		snprintf(err, errlen, "not an rsync:// URI");
+		return -1;
+	}
+	host = base + strlen(RSYNC_SCHEME);
+	if ((slash = strchr(host, '/')) == NULL) {
+		snprintf(err, errlen, "no path after the host");
+		return -1;
+	}
+	if (uri_check_host(host, (size_t)(slash - host), err, errlen) == -1)
+		return -1;
+	if (base[len - 1] != '/') {
+		snprintf(err, errlen, "does not end in '/'");
+		return -1;
+	}
+	return uri_check_path(slash + 1, 1, err, errlen);
+}
+
+int
+uri_in_jail(const char *uri, const char *base, char *err, size_t errlen)
+{
+	size_t	blen = strlen(base);
+	size_t	len = strnlen(uri, MAX_URI_LENGTH + 1);
+
+	if (len > MAX_URI_LENGTH) {
+		snprintf(err, errlen, "URI longer than %d characters",
+		    MAX_URI_LENGTH);
+		return -1;
+	}
+	if (strncmp(uri, RSYNC_SCHEME, strlen(RSYNC_SCHEME)) != 0) {
+		snprintf(err, errlen, "not an rsync:// URI");
+		return -1;
+	}
+	if (blen == 0 || base[blen - 1] != '/' || strncmp(uri, base, blen) != 0) {
+		snprintf(err, errlen, "URI outside the publisher's sia_base %s",
+		    base);
+		return -1;
+	}
+	if (uri[blen] == '\0') {
+		snprintf(err, errlen, "URI names the sia_base itself");
+		return -1;
+	}
+	if (uri_check_path(uri + blen, 0, err, errlen) == -1)
+		return -1;
+	return 0;
+}
