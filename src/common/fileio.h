@@ -1,0 +1,17 @@
+#ifndef RPKIPUB_FILEIO_H
+#define RPKIPUB_FILEIO_H
+
+#include <stddef.h>
+
+/*
+ * Write data to path so that a crash leaves either the old or the new
+ * file: temporary name in the same directory, fsync, rename(2), fsync of
+ * the directory.  0 or -1 (logged).
+ */
+int	 file_write_atomic(const char *path, const void *, size_t, int mode);
+/* fsync the directory that holds path.  0 or -1. */
+int	 fsync_dir(const char *path);
+/* Read a whole file of at most max bytes; malloc'd, NUL-terminated. */
+char	*file_read(const char *path, size_t max, size_t *len);
+
+#endif

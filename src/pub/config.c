@@ -1,0 +1,285 @@
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "config.h"
+#include "fileio.h"
+#include "limits.h"
+#include "log.h"
+#include "uri.h"
+
+struct config *
+config_new(const char *data_dir)
+{
+	struct config	*c = xcalloc(1, sizeof(*c));
+
+	c->data_dir = xstrdup(data_dir);
+	c->listen = xstrdup("127.0.0.1:8080");
+	c->admin_listen = xstrdup("127.0.0.1:8081");
+	c->max_body = MAX_REQUEST_BODY;
+	c->max_object = MAX_OBJECT_SIZE;
+	return c;
+}
+
+void
+config_free(struct config *c)
+{
+	if (c == NULL)
+		return;
+	free(c->data_dir);
+	free(c->service_uri);
+	free(c->rsync_base);
+	free(c->rrdp_base);
+	free(c->listen);
+	free(c->admin_listen);
+	free(c);
+}
+
+char *
+config_path(const struct config *c, const char *name)
+{
+	struct buf	b;
+
+	buf_init(&b);
+	buf_printf(&b, "%s/%s", c->data_dir, name);
+	return buf_str(&b);
+}
+
+const char *
+config_service_path(const struct config *c)
+{
+	const char	*p = strstr(c->service_uri, "://");
+
+	p = strchr(p != NULL ? p + 3 : c->service_uri, '/');
+	return p != NULL ? p : "";
+}
+
+int
+config_parse_addr(const char *s, struct sockaddr_storage *ss,
+    socklen_t *len)
+{
+	char		 host[64];
+	const char	*colon;
+	char		*end;
+	long		 port;
+	size_t		 hlen;
+
+	memset(ss, 0, sizeof(*ss));
+	if ((colon = strrchr(s, ':')) == NULL)
+		return -1;
+	port = strtol(colon + 1, &end, 10);
+	if (*end != '\0' || colon[1] == '\0' || port < 0 || port > 65535)
+		return -1;
+	hlen = (size_t)(colon - s);
+	if (hlen >= 2 && s[0] == '[' && s[hlen - 1] == ']') {
+		struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
+
+		if (hlen - 2 >= sizeof(host))
+			return -1;
+		memcpy(host, s + 1, hlen - 2);
+		host[hlen - 2] = '\0';
+		if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1)
+			return -1;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*sin6);
+		return 0;
+	} else {
+		struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
+
+		if (hlen >= sizeof(host))
+			return -1;
+		memcpy(host, s, hlen);
+		host[hlen] = '\0';
+		if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
+			return -1;
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+		*len = sizeof(*sin);
+		return 0;
+	}
+}
+
+static int
+uri_is_http(const char *u)
+{
+	return strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0;
+}
+
+int
+config_check(const struct config *c, char *err, size_t errlen)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		sl;
+	char			why[128];
+
+	if (c->service_uri == NULL || !uri_is_http(c->service_uri) ||
+	    strlen(c->service_uri) > MAX_URI_LENGTH / 2) {
+		snprintf(err, errlen, "service_uri must be an http:// or "
+		    "https:// URL");
+		return -1;
+	}
+	if (c->rsync_base == NULL ||
+	    uri_valid_base(c->rsync_base, why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "rsync_base: %s", c->rsync_base == NULL ?
+		    "missing" : why);
+		return -1;
+	}
+	if (c->rrdp_base == NULL || !uri_is_http(c->rrdp_base) ||
+	    c->rrdp_base[strlen(c->rrdp_base) - 1] != '/') {
+		snprintf(err, errlen, "rrdp_base must be an http(s) URL "
+		    "ending in '/'");
+		return -1;
+	}
+	if (config_parse_addr(c->listen, &ss, &sl) == -1) {
+		snprintf(err, errlen, "listen: \"%s\" is not ADDR:PORT",
+		    c->listen);
+		return -1;
+	}
+	if (config_parse_addr(c->admin_listen, &ss, &sl) == -1) {
+		snprintf(err, errlen, "admin_listen: \"%s\" is not ADDR:PORT",
+		    c->admin_listen);
+		return -1;
+	}
+	if (c->max_body < 1024 || c->max_object < 1 ||
+	    c->max_object > c->max_body) {
+		snprintf(err, errlen, "max_body must be >= 1024 and "
+		    "max_object between 1 and max_body");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+config_set(struct config *c, const char *key, const char *val)
+{
+	char	**sp = NULL;
+	size_t	 *np = NULL;
+	char	 *end;
+	unsigned long long v;
+
+	if (strcmp(key, "service_uri") == 0)
+		sp = &c->service_uri;
+	else if (strcmp(key, "rsync_base") == 0)
+		sp = &c->rsync_base;
+	else if (strcmp(key, "rrdp_base") == 0)
+		sp = &c->rrdp_base;
+	else if (strcmp(key, "listen") == 0)
+		sp = &c->listen;
+	else if (strcmp(key, "admin_listen") == 0)
+		sp = &c->admin_listen;
+	else if (strcmp(key, "max_body") == 0)
+		np = &c->max_body;
+	else if (strcmp(key, "max_object") == 0)
+		np = &c->max_object;
+	else
+		return -1;
+	if (sp != NULL) {
+		free(*sp);
+		*sp = xstrdup(val);
+		return 0;
+	}
+	errno = 0;
+	v = strtoull(val, &end, 10);
+	if (errno != 0 || *end != '\0' || val[0] == '\0' || v > SIZE_MAX)
+		return -1;
+	*np = (size_t)v;
+	return 0;
+}
+
+struct config *
+config_load(const char *data_dir)
+{
+	struct config	*c = config_new(data_dir);
+	char		*path = config_path(c, CONFIG_FILE);
+	char		 line[MAX_CONFIG_LINE], err[256];
+	char		*key, *val, *e;
+	FILE		*f;
+	int		 lineno = 0;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		log_err("%s: %s (run rpkipubctl init first)", path,
+		    strerror(errno));
+		goto fail;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		lineno++;
+		if (strchr(line, '\n') == NULL && !feof(f)) {
+			log_err("%s:%d: line too long", path, lineno);
+			goto fail;
+		}
+		line[strcspn(line, "\r\n")] = '\0';
+		key = line + strspn(line, " \t");
+		if (*key == '#' || *key == '\0')
+			continue;
+		if ((val = strchr(key, '=')) == NULL) {
+			log_err("%s:%d: expected \"key = value\"", path,
+			    lineno);
+			goto fail;
+		}
+		for (e = val; e > key && (e[-1] == ' ' || e[-1] == '\t'); e--)
+			;
+		*e = '\0';
+		val++;
+		val += strspn(val, " \t");
+		for (e = val + strlen(val); e > val &&
+		    (e[-1] == ' ' || e[-1] == '\t'); e--)
+			;
+		*e = '\0';
+		if (config_set(c, key, val) == -1) {
+			log_err("%s:%d: unknown key or bad value \"%s\"", path,
+			    lineno, key);
+			goto fail;
+		}
+	}
+	if (config_check(c, err, sizeof(err)) == -1) {
+		log_err("%s: %s", path, err);
+		goto fail;
+	}
+	fclose(f);
+	free(path);
+	return c;
+ fail:
+	if (f != NULL)
+		fclose(f);
+	free(path);
+	config_free(c);
+	return NULL;
+}
+
+int
+config_save(const struct config *c)
+{
+	struct buf	 b;
+	char		*path = config_path(c, CONFIG_FILE);
+	int		 rc;
+
+	buf_init(&b);
+	buf_printf(&b, "# rpkipubd configuration (rpkipubd(8)); written by "
+	    "rpkipubctl init\n"
+	    "# Publishers POST RFC 8181 queries to <service_uri>/<handle>.\n"
+	    "service_uri = %s\n"
+	    "# Each publisher's sia_base is <rsync_base><handle>/.\n"
+	    "rsync_base = %s\n"
+	    "rrdp_base = %s\n"
+	    "listen = %s\n"
+	    "admin_listen = %s\n"
+	    "# Largest RFC 8181 request body and published object, bytes.\n"
+	    "max_body = %zu\n"
+	    "max_object = %zu\n",
+	    c->service_uri, c->rsync_base, c->rrdp_base, c->listen,
+	    c->admin_listen, c->max_body, c->max_object);
+	rc = file_write_atomic(path, b.data, b.len, 0644);
+	buf_free(&b);
+	free(path);
+	return rc;
+}

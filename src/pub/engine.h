@@ -1,0 +1,61 @@
+/*
+ * The publication engine: RFC 8181 query semantics on top of store.h,
+ * and the writer thread that group-commits queries.
+ *
+ * Every authenticated query passes through one writer thread.  It takes
+ * all queries waiting in its queue, runs each inside its own SAVEPOINT
+ * (released on success, rolled back on any error, so each query stays
+ * all-or-nothing as RFC 8181 section 2.4 and the BCP section 4.4 need),
+ * COMMITs once and only then wakes the waiting HTTP threads, which reply.
+ * One fsync thus serves many publishers and nothing is acknowledged
+ * before it is durable.
+ */
+#ifndef RPKIPUB_ENGINE_H
+#define RPKIPUB_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "buf.h"
+#include "rfc8181_msg.h"
+#include "store.h"
+
+struct engine;
+
+struct engine_query {
+	/* in */
+	const char			*handle;
+	const struct rfc8181_msg	*msg;
+	time_t				 signing_time;
+	uint8_t				 digest[32];	/* of the CMS */
+	/* out */
+	struct buf			 reply;		/* reply XML */
+	enum rfc8181_error		 result;	/* ERR_NONE: success/list */
+	size_t				 changed;	/* objects changed */
+	/* queue linkage, owned by the engine */
+	struct engine_query		*next;
+	int				 done;
+};
+
+/*
+ * Apply q inside the open write transaction of st: replay check and
+ * replay state update, then the PDUs inside a savepoint.  Fills q->reply
+ * and q->result.  Returns 0 when q has its answer (success or an RFC 8181
+ * error), -1 when the store failed and the whole transaction must be
+ * rolled back.
+ */
+int	engine_apply(struct store *st, struct engine_query *q, time_t now);
+
+/* Start the writer thread on its own connection to the store at path. */
+struct engine	*engine_start(const char *store_path);
+void		 engine_stop(struct engine *);
+/* Queue q and wait until it is durable (or failed).  q->reply is set. */
+void		 engine_submit(struct engine *, struct engine_query *q);
+/* Queries waiting plus being committed, for metrics. */
+size_t		 engine_queue_length(struct engine *);
+
+void		 engine_query_init(struct engine_query *);
+void		 engine_query_free(struct engine_query *);
+
+#endif

@@ -1,0 +1,97 @@
+/*
+ * The durable store behind the publication engine.
+ *
+ * The engine and rpkipubctl only talk to this interface, so a PostgreSQL
+ * backend (store_pg.c) can sit beside the SQLite one (store_sqlite.c).
+ * A struct store is one connection and is used by one thread at a time.
+ *
+ * Tables (see store_sqlite.c for the schema):
+ *   publishers  handle, sia_base, BPKI TA, replay state
+ *   objects     uri -> publisher, SHA-256, DER, time first stored
+ *   changes     one row per applied query (the change log): id, time,
+ *               publisher; change_items: uri, old hash, new hash.  The
+ *               RRDP writer turns the changes since its last serial into
+ *               one delta.
+ *
+ * Return values: 0 success, -1 error (logged with the backend's message).
+ * Lookups return 1 found, 0 not found, -1 error.
+ */
+#ifndef RPKIPUB_STORE_H
+#define RPKIPUB_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "buf.h"
+
+struct store;
+
+struct store_publisher {
+	int64_t	 id;
+	char	*handle;
+	char	*sia_base;
+	uint8_t	*bpki_ta;		/* DER */
+	size_t	 bpki_ta_len;
+	time_t	 created;
+	/* Replay state (RFC 8181 / RFC 6492 section 3.1.2). */
+	int64_t	 last_signing_time;
+	uint8_t	*last_digests;		/* n * 32 bytes, same signing-time */
+	size_t	 last_ndigests;
+};
+
+struct store_totals {
+	int64_t	publishers;
+	int64_t	objects;
+	int64_t	bytes;
+	int64_t	last_change;
+};
+
+typedef int (*store_object_cb)(const char *uri, const uint8_t hash[32],
+    void *arg);
+typedef int (*store_publisher_cb)(const struct store_publisher *, void *arg);
+
+/* Open the store at path (created with its schema if absent). */
+struct store	*store_open(const char *path);
+void		 store_close(struct store *);
+
+/* Write transactions, and savepoints inside them (one per query). */
+int	store_begin(struct store *);
+int	store_commit(struct store *);
+int	store_rollback(struct store *);
+int	store_savepoint(struct store *);
+int	store_release(struct store *);
+int	store_rollback_savepoint(struct store *);
+
+/* Publishers.  *out is a new struct, free with store_publisher_free. */
+int	store_publisher_get(struct store *, const char *handle,
+	    struct store_publisher **out);
+int	store_publisher_add(struct store *, const char *handle,
+	    const char *sia_base, const uint8_t *ta, size_t ta_len, time_t now);
+int	store_publisher_delete(struct store *, int64_t id);
+int	store_publisher_foreach(struct store *, store_publisher_cb, void *);
+int	store_publisher_count_objects(struct store *, int64_t id,
+	    int64_t *objects, int64_t *bytes);
+int	store_replay_set(struct store *, int64_t id, int64_t signing_time,
+	    const uint8_t *digests, size_t ndigests);
+void	store_publisher_free(struct store_publisher *);
+
+/* Objects. */
+int	store_object_get(struct store *, const char *uri, int64_t *publisher,
+	    uint8_t hash[32]);
+int	store_object_put(struct store *, int64_t publisher, const char *uri,
+	    const uint8_t hash[32], const uint8_t *der, size_t len, time_t now);
+int	store_object_delete(struct store *, const char *uri);
+/* Objects of one publisher in URI order. cb returning -1 stops (-1). */
+int	store_object_foreach(struct store *, int64_t publisher,
+	    store_object_cb, void *);
+
+/* Change log. */
+int	store_change_add(struct store *, const char *handle, time_t now,
+	    int64_t *change_id);
+int	store_change_item(struct store *, int64_t change_id, const char *uri,
+	    const uint8_t *old_hash, const uint8_t *new_hash);
+
+int	store_totals(struct store *, struct store_totals *);
+
+#endif

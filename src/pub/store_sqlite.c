@@ -1,0 +1,542 @@
+/*
+ * SQLite backend of store.h: the embedded default.
+ *
+ * Durability: WAL journal with synchronous=FULL, so a COMMIT has reached
+ * the disk (WAL fsynced) before it returns; the engine replies success
+ * only after that.  Several connections (the engine's writer, HTTP
+ * threads that look up publishers, rpkipubctl) may be open at once: WAL
+ * lets readers run beside the one writer, and busy_timeout makes writers
+ * wait for each other instead of failing.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "log.h"
+#include "store.h"
+
+#define STORE_SCHEMA_VERSION	1
+#define STORE_BUSY_TIMEOUT_MS	30000
+
+enum stmt {
+	ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_SAVEPOINT, ST_RELEASE,
+	ST_ROLLBACK_TO,
+	ST_PUB_GET, ST_PUB_ADD, ST_PUB_DELETE, ST_PUB_ALL, ST_PUB_COUNT,
+	ST_REPLAY_SET,
+	ST_OBJ_GET, ST_OBJ_PUT, ST_OBJ_DELETE, ST_OBJ_LIST,
+	ST_CHANGE_ADD, ST_CHANGE_ITEM,
+	ST_TOTALS,
+	ST_COUNT
+};
+
+static const char *const stmt_sql[ST_COUNT] = {
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_SAVEPOINT] = "SAVEPOINT q",
+	[ST_RELEASE] = "RELEASE q",
+	[ST_ROLLBACK_TO] = "ROLLBACK TO q",
+	[ST_PUB_GET] = "SELECT id, handle, sia_base, bpki_ta, created, "
+	    "last_signing_time, last_digests FROM publishers WHERE handle = ?",
+	[ST_PUB_ADD] = "INSERT INTO publishers (handle, sia_base, bpki_ta, "
+	    "created) VALUES (?, ?, ?, ?)",
+	[ST_PUB_DELETE] = "DELETE FROM publishers WHERE id = ?",
+	[ST_PUB_ALL] = "SELECT id, handle, sia_base, bpki_ta, created, "
+	    "last_signing_time, last_digests FROM publishers ORDER BY handle",
+	[ST_PUB_COUNT] = "SELECT count(*), coalesce(sum(length(der)), 0) "
+	    "FROM objects WHERE publisher = ?",
+	[ST_REPLAY_SET] = "UPDATE publishers SET last_signing_time = ?, "
+	    "last_digests = ? WHERE id = ?",
+	[ST_OBJ_GET] = "SELECT publisher, hash FROM objects WHERE uri = ?",
+	[ST_OBJ_PUT] = "INSERT INTO objects (uri, publisher, hash, der, "
+	    "first_stored) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(uri) DO "
+	    "UPDATE SET publisher = ?2, hash = ?3, der = ?4, first_stored = ?5",
+	[ST_OBJ_DELETE] = "DELETE FROM objects WHERE uri = ?",
+	[ST_OBJ_LIST] = "SELECT uri, hash FROM objects WHERE publisher = ? "
+	    "ORDER BY uri",
+	[ST_CHANGE_ADD] = "INSERT INTO changes (time, publisher) VALUES (?, ?)",
+	[ST_CHANGE_ITEM] = "INSERT INTO change_items (change_id, uri, "
+	    "old_hash, new_hash) VALUES (?, ?, ?, ?)",
+	[ST_TOTALS] = "SELECT (SELECT count(*) FROM publishers), "
+	    "(SELECT count(*) FROM objects), "
+	    "(SELECT coalesce(sum(length(der)), 0) FROM objects), "
+	    "(SELECT coalesce(max(id), 0) FROM changes)",
+};
+
+static const char store_schema[] =
+    "CREATE TABLE IF NOT EXISTS meta ("
+    "  key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS publishers ("
+    "  id INTEGER PRIMARY KEY,"
+    "  handle TEXT NOT NULL UNIQUE,"
+    "  sia_base TEXT NOT NULL UNIQUE,"
+    "  bpki_ta BLOB NOT NULL,"
+    "  created INTEGER NOT NULL,"
+    "  last_signing_time INTEGER NOT NULL DEFAULT 0,"
+    "  last_digests BLOB);"
+    "CREATE TABLE IF NOT EXISTS objects ("
+    "  uri TEXT PRIMARY KEY,"
+    "  publisher INTEGER NOT NULL REFERENCES publishers(id),"
+    "  hash BLOB NOT NULL CHECK (length(hash) = 32),"
+    "  der BLOB NOT NULL,"
+    "  first_stored INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS objects_by_publisher"
+    "  ON objects (publisher, uri);"
+    /* AUTOINCREMENT: change ids are never reused, even after deletes. */
+    "CREATE TABLE IF NOT EXISTS changes ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  time INTEGER NOT NULL,"
+    "  publisher TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS change_items ("
+    "  change_id INTEGER NOT NULL REFERENCES changes(id),"
+    "  uri TEXT NOT NULL,"
+    "  old_hash BLOB,"
+    "  new_hash BLOB);"
+    "CREATE INDEX IF NOT EXISTS change_items_by_change"
+    "  ON change_items (change_id);";
+
+struct store {
+	sqlite3		*db;
+	sqlite3_stmt	*stmt[ST_COUNT];
+	char		*path;
+};
+
+static int
+store_fail(struct store *st, const char *what)
+{
+	log_err("store %s: %s: %s", st->path, what, sqlite3_errmsg(st->db));
+	return -1;
+}
+
+/* Reset a statement for reuse and return it. */
+static sqlite3_stmt *
+store_stmt(struct store *st, enum stmt s)
+{
+	sqlite3_stmt	*stmt = st->stmt[s];
+
+	sqlite3_reset(stmt);
+	sqlite3_clear_bindings(stmt);
+	return stmt;
+}
+
+/* Run a statement that returns no rows. */
+static int
+store_exec_stmt(struct store *st, sqlite3_stmt *stmt, const char *what)
+{
+	int	rc = sqlite3_step(stmt);
+
+	sqlite3_reset(stmt);
+	if (rc != SQLITE_DONE)
+		return store_fail(st, what);
+	return 0;
+}
+
+static int
+store_schema_init(struct store *st)
+{
+	char		*errmsg = NULL;
+	sqlite3_stmt	*stmt = NULL;
+	int		 version = 0, rc = -1;
+
+	if (sqlite3_exec(st->db, store_schema, NULL, NULL, &errmsg) !=
+	    SQLITE_OK) {
+		log_err("store %s: creating schema: %s", st->path, errmsg);
+		goto out;
+	}
+	if (sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key = "
+	    "'schema_version'", -1, &stmt, NULL) != SQLITE_OK) {
+		store_fail(st, "reading schema version");
+		goto out;
+	}
+	if (sqlite3_step(stmt) == SQLITE_ROW)
+		version = sqlite3_column_int(stmt, 0);
+	sqlite3_finalize(stmt);
+	stmt = NULL;
+	if (version == 0) {
+		if (sqlite3_exec(st->db, "INSERT OR IGNORE INTO meta VALUES "
+		    "('schema_version', '1')", NULL, NULL, &errmsg) !=
+		    SQLITE_OK) {
+			log_err("store %s: %s", st->path, errmsg);
+			goto out;
+		}
+	} else if (version != STORE_SCHEMA_VERSION) {
+		log_err("store %s: schema version %d, this program knows %d",
+		    st->path, version, STORE_SCHEMA_VERSION);
+		goto out;
+	}
+	rc = 0;
+ out:
+	sqlite3_free(errmsg);
+	return rc;
+}
+
+struct store *
+store_open(const char *path)
+{
+	struct store	*st;
+	char		*errmsg = NULL;
+	int		 i;
+
+	st = xcalloc(1, sizeof(*st));
+	st->path = xstrdup(path);
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		store_fail(st, "open");
+		goto fail;
+	}
+	sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
+	/*
+	 * WAL + synchronous=FULL: every COMMIT is on disk when it returns
+	 * (the issue's durability promise).  Foreign keys keep objects from
+	 * outliving their publisher.
+	 */
+	if (sqlite3_exec(st->db, "PRAGMA journal_mode=WAL;"
+	    "PRAGMA synchronous=FULL;PRAGMA foreign_keys=ON;",
+	    NULL, NULL, &errmsg) != SQLITE_OK) {
+		log_err("store %s: pragmas: %s", path, errmsg);
+		sqlite3_free(errmsg);
+		goto fail;
+	}
+	if (store_schema_init(st) == -1)
+		goto fail;
+	for (i = 0; i < ST_COUNT; i++) {
+		if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &st->stmt[i], NULL) !=
+		    SQLITE_OK) {
+			store_fail(st, stmt_sql[i]);
+			goto fail;
+		}
+	}
+	return st;
+ fail:
+	store_close(st);
+	return NULL;
+}
+
+void
+store_close(struct store *st)
+{
+	int	i;
+
+	if (st == NULL)
+		return;
+	for (i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(st->stmt[i]);
+	sqlite3_close(st->db);
+	free(st->path);
+	free(st);
+}
+
+int
+store_begin(struct store *st)
+{
+	return store_exec_stmt(st, store_stmt(st, ST_BEGIN), "BEGIN");
+}
+
+int
+store_commit(struct store *st)
+{
+	return store_exec_stmt(st, store_stmt(st, ST_COMMIT), "COMMIT");
+}
+
+int
+store_rollback(struct store *st)
+{
+	if (sqlite3_get_autocommit(st->db))
+		return 0;	/* SQLite already rolled back (e.g. I/O error) */
+	return store_exec_stmt(st, store_stmt(st, ST_ROLLBACK), "ROLLBACK");
+}
+
+int
+store_savepoint(struct store *st)
+{
+	return store_exec_stmt(st, store_stmt(st, ST_SAVEPOINT), "SAVEPOINT");
+}
+
+int
+store_release(struct store *st)
+{
+	return store_exec_stmt(st, store_stmt(st, ST_RELEASE), "RELEASE");
+}
+
+int
+store_rollback_savepoint(struct store *st)
+{
+	if (store_exec_stmt(st, store_stmt(st, ST_ROLLBACK_TO),
+	    "ROLLBACK TO") == -1)
+		return -1;
+	return store_release(st);
+}
+
+static char *
+column_strdup(sqlite3_stmt *stmt, int col)
+{
+	const unsigned char	*s = sqlite3_column_text(stmt, col);
+
+	return xstrdup(s != NULL ? (const char *)s : "");
+}
+
+static uint8_t *
+column_blobdup(sqlite3_stmt *stmt, int col, size_t *len)
+{
+	const void	*p = sqlite3_column_blob(stmt, col);
+	int		 n = sqlite3_column_bytes(stmt, col);
+	uint8_t		*out;
+
+	*len = (size_t)n;
+	if (p == NULL || n == 0)
+		return NULL;
+	out = xmalloc((size_t)n);
+	memcpy(out, p, (size_t)n);
+	return out;
+}
+
+static struct store_publisher *
+publisher_from_row(sqlite3_stmt *stmt)
+{
+	struct store_publisher	*p;
+	size_t			 dlen;
+
+	p = xcalloc(1, sizeof(*p));
+	p->id = sqlite3_column_int64(stmt, 0);
+	p->handle = column_strdup(stmt, 1);
+	p->sia_base = column_strdup(stmt, 2);
+	p->bpki_ta = column_blobdup(stmt, 3, &p->bpki_ta_len);
+	p->created = (time_t)sqlite3_column_int64(stmt, 4);
+	p->last_signing_time = sqlite3_column_int64(stmt, 5);
+	p->last_digests = column_blobdup(stmt, 6, &dlen);
+	p->last_ndigests = dlen / 32;
+	return p;
+}
+
+void
+store_publisher_free(struct store_publisher *p)
+{
+	if (p == NULL)
+		return;
+	free(p->handle);
+	free(p->sia_base);
+	free(p->bpki_ta);
+	free(p->last_digests);
+	free(p);
+}
+
+int
+store_publisher_get(struct store *st, const char *handle,
+    struct store_publisher **out)
+{
+	sqlite3_stmt	*stmt = store_stmt(st, ST_PUB_GET);
+	int		 rc;
+
+	*out = NULL;
+	sqlite3_bind_text(stmt, 1, handle, -1, SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		*out = publisher_from_row(stmt);
+		sqlite3_reset(stmt);
+		return 1;
+	}
+	sqlite3_reset(stmt);
+	if (rc == SQLITE_DONE)
+		return 0;
+	return store_fail(st, "publisher lookup");
+}
+
+int
+store_publisher_add(struct store *st, const char *handle,
+    const char *sia_base, const uint8_t *ta, size_t ta_len, time_t now)
+{
+	sqlite3_stmt	*stmt = store_stmt(st, ST_PUB_ADD);
+
+	sqlite3_bind_text(stmt, 1, handle, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, sia_base, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(stmt, 3, ta, (int)ta_len, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 4, (sqlite3_int64)now);
+	return store_exec_stmt(st, stmt, "publisher add");
+}
+
+int
+store_publisher_delete(struct store *st, int64_t id)
+{
+	sqlite3_stmt	*stmt = store_stmt(st, ST_PUB_DELETE);
+
+	sqlite3_bind_int64(stmt, 1, id);
+	return store_exec_stmt(st, stmt, "publisher delete");
+}
+
+int
+store_publisher_foreach(struct store *st, store_publisher_cb cb, void *arg)
+{
+	sqlite3_stmt		*stmt = store_stmt(st, ST_PUB_ALL);
+	struct store_publisher	*p;
+	int			 rc;
+
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		p = publisher_from_row(stmt);
+		if (cb(p, arg) == -1) {
+			store_publisher_free(p);
+			sqlite3_reset(stmt);
+			return -1;
+		}
+		store_publisher_free(p);
+	}
+	sqlite3_reset(stmt);
+	if (rc != SQLITE_DONE)
+		return store_fail(st, "publisher list");
+	return 0;
+}
+
+int
+store_publisher_count_objects(struct store *st, int64_t id,
+    int64_t *objects, int64_t *bytes)
+{
+	sqlite3_stmt	*stmt = store_stmt(st, ST_PUB_COUNT);
+
+	sqlite3_bind_int64(stmt, 1, id);
+	if (sqlite3_step(stmt) != SQLITE_ROW) {
+		sqlite3_reset(stmt);
+		return store_fail(st, "publisher object count");
+	}
+	*objects = sqlite3_column_int64(stmt, 0);
+	*bytes = sqlite3_column_int64(stmt, 1);
+	sqlite3_reset(stmt);
+	return 0;
+}
+
+int
+store_replay_set(struct store *st, int64_t id, int64_t signing_time,
+    const uint8_t *digests, size_t ndigests)
+{
+	sqlite3_stmt	*stmt = store_stmt(st, ST_REPLAY_SET);
+
+	sqlite3_bind_int64(stmt, 1, signing_time);
+	sqlite3_bind_blob(stmt, 2, digests, (int)(ndigests * 32),
+	    SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 3, id);
+	return store_exec_stmt(st, stmt, "replay state update");
+}
+
+int
+store_object_get(struct store *st, const char *uri, int64_t *publisher,
+    uint8_t hash[32])
+{
+	sqlite3_stmt	*stmt = store_stmt(st, ST_OBJ_GET);
+	int		 rc;
+
+	sqlite3_bind_text(stmt, 1, uri, -1, SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		if (sqlite3_column_bytes(stmt, 1) != 32) {
+			sqlite3_reset(stmt);
+			log_err("store %s: object %s has a corrupt hash",
+			    st->path, uri);
+			return -1;
+		}
+		*publisher = sqlite3_column_int64(stmt, 0);
+		memcpy(hash, sqlite3_column_blob(stmt, 1), 32);
+		sqlite3_reset(stmt);
+		return 1;
+	}
+	sqlite3_reset(stmt);
+	if (rc == SQLITE_DONE)
+		return 0;
+	return store_fail(st, "object lookup");
+}
+
+int
+store_object_put(struct store *st, int64_t publisher, const char *uri,
+    const uint8_t hash[32], const uint8_t *der, size_t len, time_t now)
+{
+	sqlite3_stmt	*stmt = store_stmt(st, ST_OBJ_PUT);
+
+	sqlite3_bind_text(stmt, 1, uri, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 2, publisher);
+	sqlite3_bind_blob(stmt, 3, hash, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(stmt, 4, der, (int)len, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 5, (sqlite3_int64)now);
+	return store_exec_stmt(st, stmt, "object store");
+}
+
+int
+store_object_delete(struct store *st, const char *uri)
+{
+	sqlite3_stmt	*stmt = store_stmt(st, ST_OBJ_DELETE);
+
+	sqlite3_bind_text(stmt, 1, uri, -1, SQLITE_STATIC);
+	return store_exec_stmt(st, stmt, "object delete");
+}
+
+int
+store_object_foreach(struct store *st, int64_t publisher, store_object_cb cb,
+    void *arg)
+{
+	sqlite3_stmt	*stmt = store_stmt(st, ST_OBJ_LIST);
+	int		 rc;
+
+	sqlite3_bind_int64(stmt, 1, publisher);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if (sqlite3_column_bytes(stmt, 1) != 32) {
+			sqlite3_reset(stmt);
+			log_err("store %s: corrupt hash in object list",
+			    st->path);
+			return -1;
+		}
+		if (cb((const char *)sqlite3_column_text(stmt, 0),
+		    sqlite3_column_blob(stmt, 1), arg) == -1) {
+			sqlite3_reset(stmt);
+			return -1;
+		}
+	}
+	sqlite3_reset(stmt);
+	if (rc != SQLITE_DONE)
+		return store_fail(st, "object list");
+	return 0;
+}
+
+int
+store_change_add(struct store *st, const char *handle, time_t now,
+    int64_t *change_id)
+{
+	sqlite3_stmt	*stmt = store_stmt(st, ST_CHANGE_ADD);
+
+	sqlite3_bind_int64(stmt, 1, (sqlite3_int64)now);
+	sqlite3_bind_text(stmt, 2, handle, -1, SQLITE_STATIC);
+	if (store_exec_stmt(st, stmt, "change log") == -1)
+		return -1;
+	*change_id = sqlite3_last_insert_rowid(st->db);
+	return 0;
+}
+
+int
+store_change_item(struct store *st, int64_t change_id, const char *uri,
+    const uint8_t *old_hash, const uint8_t *new_hash)
+{
+	sqlite3_stmt	*stmt = store_stmt(st, ST_CHANGE_ITEM);
+
+	sqlite3_bind_int64(stmt, 1, change_id);
+	sqlite3_bind_text(stmt, 2, uri, -1, SQLITE_STATIC);
+	if (old_hash != NULL)
+		sqlite3_bind_blob(stmt, 3, old_hash, 32, SQLITE_STATIC);
+	if (new_hash != NULL)
+		sqlite3_bind_blob(stmt, 4, new_hash, 32, SQLITE_STATIC);
+	return store_exec_stmt(st, stmt, "change log item");
+}
+
+int
+store_totals(struct store *st, struct store_totals *t)
+{
+	sqlite3_stmt	*stmt = store_stmt(st, ST_TOTALS);
+
+	if (sqlite3_step(stmt) != SQLITE_ROW) {
+		sqlite3_reset(stmt);
+		return store_fail(st, "totals");
+	}
+	t->publishers = sqlite3_column_int64(stmt, 0);
+	t->objects = sqlite3_column_int64(stmt, 1);
+	t->bytes = sqlite3_column_int64(stmt, 2);
+	t->last_change = sqlite3_column_int64(stmt, 3);
+	sqlite3_reset(stmt);
+	return 0;
+}
