@@ -1,0 +1,430 @@
+/*
+ * RFC 8181 query semantics (engine.c) on a real SQLite store: create,
+ * replace, withdraw, list, every error code the engine decides, per-query
+ * atomicity, replay protection, the change log and the group-commit
+ * writer thread.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <openssl/sha.h>
+#include <pthread.h>
+#include <sqlite3.h>
+
+#include "engine.h"
+#include "store.h"
+
+#define BASE	"rsync://rpki.example.net/repo/"
+
+struct fixture {
+	char		 dir[64];
+	char		 path[128];
+	struct store	*st;
+	time_t		 stime;		/* next signing-time */
+	int		 serial;	/* makes digests unique */
+};
+
+static int
+setup(void **state)
+{
+	struct fixture	*f = calloc(1, sizeof(*f));
+	uint8_t		 ta[4] = { 1, 2, 3, 4 };
+
+	snprintf(f->dir, sizeof(f->dir), "/tmp/test_engine.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->path, sizeof(f->path), "%s/store.sqlite", f->dir);
+	assert_non_null(f->st = store_open(f->path));
+	assert_int_equal(store_publisher_add(f->st, "alice", BASE "alice/",
+	    ta, sizeof(ta), 1000), 0);
+	assert_int_equal(store_publisher_add(f->st, "bob", BASE "bob/",
+	    ta, sizeof(ta), 1000), 0);
+	f->stime = 1700000000;
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture	*f = *state;
+	char		 cmd[256];
+
+	store_close(f->st);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+static struct rfc8181_pdu
+pdu_publish(const char *uri, const char *content, const uint8_t *replace)
+{
+	struct rfc8181_pdu	p;
+
+	memset(&p, 0, sizeof(p));
+	p.type = PDU_PUBLISH;
+	p.uri = (char *)uri;
+	p.der = (uint8_t *)content;
+	p.der_len = strlen(content);
+	if (replace != NULL) {
+		p.has_hash = 1;
+		memcpy(p.hash, replace, 32);
+	}
+	return p;
+}
+
+static struct rfc8181_pdu
+pdu_withdraw(const char *uri, const uint8_t *hash)
+{
+	struct rfc8181_pdu	p;
+
+	memset(&p, 0, sizeof(p));
+	p.type = PDU_WITHDRAW;
+	p.uri = (char *)uri;
+	p.has_hash = 1;
+	memcpy(p.hash, hash, 32);
+	return p;
+}
+
+static const uint8_t *
+sha(const char *s)
+{
+	static uint8_t	h[8][32];
+	static int	i;
+
+	i = (i + 1) % 8;
+	SHA256((const uint8_t *)s, strlen(s), h[i]);
+	return h[i];
+}
+
+/* Run one query as the writer thread would, in its own transaction. */
+static enum rfc8181_error
+run(struct fixture *f, const char *handle, struct rfc8181_pdu *pdus,
+    size_t n, struct buf *reply)
+{
+	struct rfc8181_msg	msg = { RFC8181_QUERY, pdus, n };
+	struct engine_query	q;
+	enum rfc8181_error	r;
+
+	engine_query_init(&q);
+	q.handle = handle;
+	q.msg = &msg;
+	q.signing_time = f->stime++;
+	memset(q.digest, 0, 32);
+	memcpy(q.digest, &f->serial, sizeof(f->serial));
+	f->serial++;
+	assert_int_equal(store_begin(f->st), 0);
+	assert_int_equal(engine_apply(f->st, &q, 2000), 0);
+	assert_int_equal(store_commit(f->st), 0);
+	r = q.result;
+	if (reply != NULL) {
+		buf_free(reply);
+		buf_add(reply, q.reply.data, q.reply.len);
+		buf_str(reply);
+	}
+	engine_query_free(&q);
+	return r;
+}
+
+static int
+obj_hash(struct fixture *f, const char *uri, uint8_t hash[32])
+{
+	int64_t	owner;
+
+	return store_object_get(f->st, uri, &owner, hash);
+}
+
+static int64_t
+count(struct fixture *f, const char *sql)
+{
+	sqlite3		*db;
+	sqlite3_stmt	*s;
+	int64_t		 n;
+
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return n;
+}
+
+static void
+test_publish_replace_withdraw(void **state)
+{
+	struct fixture		*f = *state;
+	struct rfc8181_pdu	 p[1];
+	uint8_t			 h[32];
+
+	p[0] = pdu_publish(BASE "alice/a.roa", "one", NULL);
+	assert_int_equal(run(f, "alice", p, 1, NULL), ERR_NONE);
+	assert_int_equal(obj_hash(f, BASE "alice/a.roa", h), 1);
+	assert_memory_equal(h, sha("one"), 32);
+
+	p[0] = pdu_publish(BASE "alice/a.roa", "two", sha("one"));
+	assert_int_equal(run(f, "alice", p, 1, NULL), ERR_NONE);
+	assert_int_equal(obj_hash(f, BASE "alice/a.roa", h), 1);
+	assert_memory_equal(h, sha("two"), 32);
+
+	p[0] = pdu_withdraw(BASE "alice/a.roa", sha("two"));
+	assert_int_equal(run(f, "alice", p, 1, NULL), ERR_NONE);
+	assert_int_equal(obj_hash(f, BASE "alice/a.roa", h), 0);
+
+	/* Three changes, one item each; old/new hashes recorded. */
+	assert_int_equal(count(f, "SELECT count(*) FROM changes"), 3);
+	assert_int_equal(count(f, "SELECT count(*) FROM change_items "
+	    "WHERE old_hash IS NULL AND new_hash IS NOT NULL"), 1);
+	assert_int_equal(count(f, "SELECT count(*) FROM change_items "
+	    "WHERE old_hash IS NOT NULL AND new_hash IS NOT NULL"), 1);
+	assert_int_equal(count(f, "SELECT count(*) FROM change_items "
+	    "WHERE old_hash IS NOT NULL AND new_hash IS NULL"), 1);
+}
+
+static void
+test_errors(void **state)
+{
+	struct fixture		*f = *state;
+	struct rfc8181_pdu	 p[1];
+	struct buf		 reply;
+
+	buf_init(&reply);
+	p[0] = pdu_publish(BASE "alice/a.roa", "one", NULL);
+	assert_int_equal(run(f, "alice", p, 1, NULL), ERR_NONE);
+
+	p[0] = pdu_publish(BASE "alice/a.roa", "again", NULL);
+	assert_int_equal(run(f, "alice", p, 1, &reply), ERR_ALREADY_PRESENT);
+	assert_non_null(strstr((char *)reply.data,
+	    "error_code=\"object_already_present\""));
+	assert_non_null(strstr((char *)reply.data, "<failed_pdu>"));
+
+	p[0] = pdu_publish(BASE "alice/a.roa", "x", sha("wrong"));
+	assert_int_equal(run(f, "alice", p, 1, NULL), ERR_NO_MATCHING_HASH);
+	p[0] = pdu_publish(BASE "alice/none.roa", "x", sha("one"));
+	assert_int_equal(run(f, "alice", p, 1, NULL), ERR_NO_OBJECT);
+	p[0] = pdu_withdraw(BASE "alice/none.roa", sha("one"));
+	assert_int_equal(run(f, "alice", p, 1, NULL), ERR_NO_OBJECT);
+	p[0] = pdu_withdraw(BASE "alice/a.roa", sha("wrong"));
+	assert_int_equal(run(f, "alice", p, 1, NULL), ERR_NO_MATCHING_HASH);
+
+	/* The jail: another publisher's space, traversal, other scheme. */
+	p[0] = pdu_publish(BASE "bob/x.roa", "x", NULL);
+	assert_int_equal(run(f, "alice", p, 1, &reply), ERR_PERMISSION);
+	assert_non_null(strstr((char *)reply.data,
+	    "error_code=\"permission_failure\""));
+	p[0] = pdu_publish(BASE "alice/../bob/x.roa", "x", NULL);
+	assert_int_equal(run(f, "alice", p, 1, NULL), ERR_PERMISSION);
+	p[0] = pdu_publish(BASE "alice/a%2fb.roa", "x", NULL);
+	assert_int_equal(run(f, "alice", p, 1, NULL), ERR_PERMISSION);
+	p[0] = pdu_publish("https://rpki.example.net/repo/alice/x", "x", NULL);
+	assert_int_equal(run(f, "alice", p, 1, NULL), ERR_PERMISSION);
+	assert_int_equal(count(f, "SELECT count(*) FROM objects"), 1);
+	/* Only the first, successful query is in the change log. */
+	assert_int_equal(count(f, "SELECT count(*) FROM changes"), 1);
+	buf_free(&reply);
+}
+
+/* RFC 8181 section 2.4 and the BCP section 4.4: all PDUs or none. */
+static void
+test_atomic(void **state)
+{
+	struct fixture		*f = *state;
+	struct rfc8181_pdu	 p[3];
+	uint8_t			 h[32];
+
+	p[0] = pdu_publish(BASE "alice/ca.mft", "mft1", NULL);
+	p[1] = pdu_publish(BASE "alice/ca.crl", "crl1", NULL);
+	assert_int_equal(run(f, "alice", p, 2, NULL), ERR_NONE);
+
+	p[0] = pdu_publish(BASE "alice/ca.mft", "mft2", sha("mft1"));
+	p[1] = pdu_publish(BASE "alice/new.roa", "roa", NULL);
+	p[2] = pdu_withdraw(BASE "alice/ca.crl", sha("not-the-crl"));
+	assert_int_equal(run(f, "alice", p, 3, NULL), ERR_NO_MATCHING_HASH);
+
+	assert_int_equal(obj_hash(f, BASE "alice/ca.mft", h), 1);
+	assert_memory_equal(h, sha("mft1"), 32);
+	assert_int_equal(obj_hash(f, BASE "alice/new.roa", h), 0);
+	assert_int_equal(obj_hash(f, BASE "alice/ca.crl", h), 1);
+	assert_int_equal(count(f, "SELECT count(*) FROM changes"), 1);
+	assert_int_equal(count(f, "SELECT count(*) FROM change_items"), 2);
+
+	/* Within one query PDUs apply in order: publish then replace. */
+	p[0] = pdu_publish(BASE "alice/b.roa", "b1", NULL);
+	p[1] = pdu_publish(BASE "alice/b.roa", "b2", sha("b1"));
+	assert_int_equal(run(f, "alice", p, 2, NULL), ERR_NONE);
+	assert_int_equal(obj_hash(f, BASE "alice/b.roa", h), 1);
+	assert_memory_equal(h, sha("b2"), 32);
+}
+
+static void
+test_list(void **state)
+{
+	struct fixture		*f = *state;
+	struct rfc8181_pdu	 p[2];
+	struct buf		 reply;
+
+	buf_init(&reply);
+	p[0] = pdu_publish(BASE "alice/a.roa", "a", NULL);
+	p[1] = pdu_publish(BASE "alice/b.roa", "b", NULL);
+	assert_int_equal(run(f, "alice", p, 2, NULL), ERR_NONE);
+	p[0] = pdu_publish(BASE "bob/c.roa", "c", NULL);
+	assert_int_equal(run(f, "bob", p, 1, NULL), ERR_NONE);
+
+	memset(&p[0], 0, sizeof(p[0]));
+	p[0].type = PDU_LIST;
+	assert_int_equal(run(f, "alice", p, 1, &reply), ERR_NONE);
+	assert_non_null(strstr((char *)reply.data, BASE "alice/a.roa"));
+	assert_non_null(strstr((char *)reply.data, BASE "alice/b.roa"));
+	assert_null(strstr((char *)reply.data, BASE "bob/c.roa"));
+	buf_free(&reply);
+}
+
+static enum rfc8181_error
+run_at(struct fixture *f, time_t t, int digest)
+{
+	struct rfc8181_pdu	p = { .type = PDU_LIST };
+	struct rfc8181_msg	msg = { RFC8181_QUERY, &p, 1 };
+	struct engine_query	q;
+	enum rfc8181_error	r;
+
+	engine_query_init(&q);
+	q.handle = "alice";
+	q.msg = &msg;
+	q.signing_time = t;
+	memset(q.digest, digest, 32);
+	assert_int_equal(store_begin(f->st), 0);
+	assert_int_equal(engine_apply(f->st, &q, t), 0);
+	assert_int_equal(store_commit(f->st), 0);
+	r = q.result;
+	engine_query_free(&q);
+	return r;
+}
+
+/* Replay protection relative to the last accepted message. */
+static void
+test_replay(void **state)
+{
+	struct fixture	*f = *state;
+
+	assert_int_equal(run_at(f, 5000, 1), ERR_NONE);
+	assert_int_equal(run_at(f, 5000, 1), ERR_BAD_CMS);   /* same CMS */
+	assert_int_equal(run_at(f, 5000, 2), ERR_NONE);      /* same second */
+	assert_int_equal(run_at(f, 5000, 2), ERR_BAD_CMS);
+	assert_int_equal(run_at(f, 4999, 3), ERR_BAD_CMS);   /* older */
+	assert_int_equal(run_at(f, 5001, 4), ERR_NONE);
+	assert_int_equal(run_at(f, 5000, 5), ERR_BAD_CMS);
+}
+
+/* A failed query is still remembered: replaying it later is refused. */
+static void
+test_replay_of_failed(void **state)
+{
+	struct fixture		*f = *state;
+	struct rfc8181_pdu	 p = pdu_withdraw(BASE "alice/x.roa",
+				    sha("x"));
+	struct rfc8181_msg	 msg = { RFC8181_QUERY, &p, 1 };
+	struct engine_query	 q;
+
+	engine_query_init(&q);
+	q.handle = "alice";
+	q.msg = &msg;
+	q.signing_time = 7000;
+	memset(q.digest, 9, 32);
+	assert_int_equal(store_begin(f->st), 0);
+	assert_int_equal(engine_apply(f->st, &q, 7000), 0);
+	assert_int_equal(store_commit(f->st), 0);
+	assert_int_equal(q.result, ERR_NO_OBJECT);
+	assert_int_equal(store_begin(f->st), 0);
+	assert_int_equal(engine_apply(f->st, &q, 7000), 0);
+	assert_int_equal(store_commit(f->st), 0);
+	assert_int_equal(q.result, ERR_BAD_CMS);
+	engine_query_free(&q);
+}
+
+struct worker {
+	struct engine	*e;
+	int		 id;
+	int		 ok;
+};
+
+static void *
+worker_main(void *arg)
+{
+	struct worker		*w = arg;
+	struct rfc8181_pdu	 p;
+	struct rfc8181_msg	 msg = { RFC8181_QUERY, &p, 1 };
+	struct engine_query	 q;
+	char			 uri[128], content[32];
+	int			 i;
+
+	for (i = 0; i < 50; i++) {
+		snprintf(uri, sizeof(uri), BASE "alice/w%d-%d.roa", w->id, i);
+		snprintf(content, sizeof(content), "%d-%d", w->id, i);
+		p = pdu_publish(uri, content, NULL);
+		engine_query_init(&q);
+		q.handle = "alice";
+		q.msg = &msg;
+		q.signing_time = 9000;
+		memset(q.digest, 0, 32);
+		q.digest[0] = (uint8_t)w->id;
+		q.digest[1] = (uint8_t)i;
+		engine_submit(w->e, &q);
+		if (q.result == ERR_NONE)
+			w->ok++;
+		engine_query_free(&q);
+	}
+	return NULL;
+}
+
+/* Many threads through the group-commit writer: every query lands. */
+static void
+test_group_commit(void **state)
+{
+	struct fixture	*f = *state;
+	struct engine	*e;
+	struct worker	 w[4];
+	pthread_t	 t[4];
+	int		 i;
+
+	assert_non_null(e = engine_start(f->path));
+	for (i = 0; i < 4; i++) {
+		w[i].e = e;
+		w[i].id = i;
+		w[i].ok = 0;
+		assert_int_equal(pthread_create(&t[i], NULL, worker_main,
+		    &w[i]), 0);
+	}
+	for (i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(w[i].ok, 50);
+	}
+	engine_stop(e);
+	assert_int_equal(count(f, "SELECT count(*) FROM objects"), 200);
+	assert_int_equal(count(f, "SELECT count(*) FROM changes"), 200);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_publish_replace_withdraw,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_atomic, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_list, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_replay, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_replay_of_failed, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_group_commit, setup,
+		    teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
