@@ -19,7 +19,7 @@
 #include "config.h"
 #include "encoding.h"
 #include "fileio.h"
-#include "limits.h"
+#include "bounds.h"
 #include "log.h"
 #include "publishers.h"
 #include "rfc8183.h"

@@ -1,7 +1,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "limits.h"
+#include "bounds.h"
 #include "uri.h"
 
 #define RSYNC_SCHEME	"rsync://"

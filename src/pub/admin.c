@@ -18,7 +18,7 @@
 #include <microhttpd.h>
 #include <openssl/crypto.h>
 
-#include "limits.h"
+#include "bounds.h"
 #include "log.h"
 #include "metrics.h"
 #include "publishers.h"
@@ -155,9 +155,6 @@ admin_api(struct pubd *d, struct MHD_Connection *con, const char *url,
 			    d->server_ta_len, req->body.data, req->body.len,
 			    h, time(NULL), &out, err, sizeof(err));
 			type = "application/xml";
-			if (rc == 0)
-				log_info("admin: registered publisher %s",
-				    h != NULL ? h : "(handle from request)");
 		} else
 			return admin_text(con, MHD_HTTP_METHOD_NOT_ALLOWED,
 			    "use GET or POST\n");
@@ -180,9 +177,6 @@ admin_api(struct pubd *d, struct MHD_Connection *con, const char *url,
 		    strcmp(method, MHD_HTTP_METHOD_DELETE) == 0) {
 			rc = publishers_remove(st, handle, time(NULL), &out,
 			    err, sizeof(err));
-			if (rc == 0)
-				log_info("admin: %.*s", (int)out.len - 1,
-				    (char *)out.data);
 		} else {
 			free(handle);
 			return admin_text(con, MHD_HTTP_METHOD_NOT_ALLOWED,

@@ -13,7 +13,7 @@
 #include "buf.h"
 #include "config.h"
 #include "fileio.h"
-#include "limits.h"
+#include "bounds.h"
 #include "log.h"
 #include "uri.h"
 

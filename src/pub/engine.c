@@ -10,7 +10,7 @@
 
 #include "encoding.h"
 #include "engine.h"
-#include "limits.h"
+#include "bounds.h"
 #include "log.h"
 #include "uri.h"
 
@@ -48,6 +48,7 @@ engine_reply_error(struct engine_query *q, enum rfc8181_error code,
 	    text, pdu);
 	rfc8181_write_end(&q->reply);
 	q->result = code;
+	snprintf(q->error_text, sizeof(q->error_text), "%s", text);
 }
 
 /*

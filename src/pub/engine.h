@@ -32,6 +32,7 @@ struct engine_query {
 	/* out */
 	struct buf			 reply;		/* reply XML */
 	enum rfc8181_error		 result;	/* ERR_NONE: success/list */
+	char				 error_text[256]; /* for the log */
 	size_t				 changed;	/* objects changed */
 	/* queue linkage, owned by the engine */
 	struct engine_query		*next;

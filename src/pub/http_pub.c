@@ -17,7 +17,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "pubd.h"
-#include "limits.h"
+#include "bounds.h"
 #include "rfc8181_msg.h"
 #include "rfc8183.h"
 
@@ -184,7 +184,7 @@ http_process(struct pubd *d, struct MHD_Connection *con, struct http_req *req)
 	engine_submit(d->engine, &q);
 	result = q.result;
 	if (result != ERR_NONE)
-		snprintf(err, sizeof(err), "see reply");
+		snprintf(err, sizeof(err), "%s", q.error_text);
 	/* Hand the reply XML over; q.reply is freed below. */
 	xml = q.reply;
 	buf_init(&q.reply);
@@ -195,8 +195,7 @@ http_process(struct pubd *d, struct MHD_Connection *con, struct http_req *req)
 	log_info("publisher %s: %zu bytes, %zu PDUs, %s%s%s, %.1f ms",
 	    pub->handle, req->body.len, msg != NULL ? msg->npdus : 0,
 	    result == ERR_NONE ? "success" : rfc8181_error_name(result),
-	    result != ERR_NONE && msg == NULL ? ": " : "",
-	    result != ERR_NONE && msg == NULL ? err : "",
+	    result != ERR_NONE ? ": " : "", result != ERR_NONE ? err : "",
 	    pubd_elapsed(&req->start) * 1000);
 	ret = http_reply(d, con, &xml);
  out:

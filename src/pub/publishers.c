@@ -7,6 +7,7 @@
 
 #include "bpki.h"
 #include "encoding.h"
+#include "log.h"
 #include "publishers.h"
 #include "rfc8183.h"
 
@@ -123,6 +124,8 @@ publishers_add(struct store *st, const struct config *c,
 	}
 	publishers_write_response(c, handle, buf_str(&sia), server_ta,
 	    server_ta_len, out);
+	log_info("registered publisher %s, sia_base %s%s", handle,
+	    buf_str(&sia), req->has_referral ? " (referral ignored)" : "");
 	rc = 0;
 	goto out;
  rollback:
@@ -261,7 +264,7 @@ publishers_remove(struct store *st, const char *handle, time_t now,
 {
 	struct store_publisher	*p = NULL;
 	struct withdraw_ctx	 w;
-	int64_t			 change;
+	int64_t			 change = 0;
 	size_t			 i;
 	int			 found, rc = -1;
 
@@ -290,6 +293,8 @@ publishers_remove(struct store *st, const char *handle, time_t now,
 		goto fail;
 	buf_printf(out, "removed publisher %s; withdrew %zu objects\n",
 	    handle, w.n);
+	log_info("removed publisher %s; withdrew %zu objects in change %lld",
+	    handle, w.n, w.n > 0 ? (long long)change : 0LL);
 	rc = 0;
 	goto out;
  fail:

@@ -3,8 +3,8 @@
  * Each is a default; the ones marked "configurable" can be changed in
  * rpkipubd.conf.  Keep them here so a reader sees every bound at once.
  */
-#ifndef RPKIPUB_LIMITS_H
-#define RPKIPUB_LIMITS_H
+#ifndef RPKIPUB_BOUNDS_H
+#define RPKIPUB_BOUNDS_H
 
 /* RFC 8181 request body (CMS DER); configurable as max_body. */
 #define MAX_REQUEST_BODY	(64u * 1024 * 1024)
