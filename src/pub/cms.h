@@ -37,7 +37,8 @@ struct cms_verified {
 /*
  * Verify der against the publisher's BPKI trust anchor ta at time now.
  * Returns CMS_OK and fills *out, or a failure with a reason (citing the
- * RFC section) in err.  Nothing is allocated on failure.
+ * RFC section) in err.  Nothing is allocated on failure; out->digest is
+ * set even then, to name the rejected message in logs.
  */
 enum cms_fail	 cms_verify(const uint8_t *der, size_t len, X509 *ta,
 		    time_t now, struct cms_verified *out, char *err,
