@@ -91,4 +91,12 @@ void	rfc8181_write_success(struct buf *);
 void	rfc8181_write_error(struct buf *, enum rfc8181_error, const char *tag,
 	    const char *text, const struct rfc8181_pdu *failed_pdu);
 
+/*
+ * Append s as an XML attribute value or text: buf_add_xml() escaping,
+ * plus tab, LF and CR as character references (so attribute values read
+ * back unchanged) and '?' for bytes that XML 1.0 does not allow (other
+ * control characters, invalid UTF-8).  Also used by rfc8183.c.
+ */
+void	rfc8181_add_xml(struct buf *, const char *);
+
 #endif
