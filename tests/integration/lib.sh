@@ -1,0 +1,321 @@
+# shellcheck shell=bash
+# Helpers for the integration tests: source this file, then call
+# lib_setup.  Environment (set by CTest): BIN (the build's bin directory),
+# SRC (repository root), TMPBASE (scratch space).  KEEP_TMP=1 keeps the
+# work directory; TRACE=1 prints every pubclient command.
+#
+# Every check prints one line ("ok - ..." or "FAIL - ..."); finish prints
+# "N passed, M failed" and sets the exit status.  Daemons started here are
+# always stopped when the script exits, however it exits.
+
+set -u
+
+: "${BIN:?BIN must name the bin directory of the build}"
+: "${SRC:?SRC must name the repository root}"
+: "${TMPBASE:?TMPBASE must name a scratch directory}"
+
+PY=/usr/bin/python3	# Debian's: it has python3-cryptography and asn1crypto
+PUBCLIENT="$SRC/tests/tools/pubclient.py"
+TEST_NAME=$(basename "$0" .sh)
+PASSED=0
+FAILED=0
+WORK=""
+DAEMON_PIDS=()		# every rpkipubd this script started
+DAEMON_PID=""		# the last one
+DAEMON_LOG=""
+
+# pc ARGS...: run the publisher tool.
+pc() {
+	[ "${TRACE:-0}" = 1 ] && echo "+ pubclient $*" >&2
+	"$PY" "$PUBCLIENT" "$@"
+}
+
+# ctl DATADIR ARGS...: run rpkipubctl on a data directory.
+ctl() {
+	local dir=$1
+	shift
+	"$BIN/rpkipubctl" --data-dir "$dir" "$@"
+}
+
+lib_cleanup() {
+	local rc=$? pid
+	for pid in "${DAEMON_PIDS[@]}"; do
+		kill -0 "$pid" 2>/dev/null || continue
+		kill "$pid" 2>/dev/null
+		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		kill -9 "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	if [ -n "$WORK" ] && [ -d "$WORK" ]; then
+		if [ "${KEEP_TMP:-0}" = 1 ]; then
+			echo "# work directory kept: $WORK"
+		else
+			rm -rf "$WORK"
+		fi
+	fi
+	exit "$rc"
+}
+
+# lib_setup: check the programs, make $WORK (removed on exit), set traps.
+lib_setup() {
+	local p
+	for p in "$BIN/rpkipubd" "$BIN/rpkipubctl"; do
+		[ -x "$p" ] || { echo "FAIL - $p is missing: build first"; exit 1; }
+	done
+	for p in curl openssl "$PY"; do
+		command -v "$p" >/dev/null || { echo "FAIL - $p is missing"; exit 1; }
+	done
+	mkdir -p "$TMPBASE"
+	WORK=$(mktemp -d "$TMPBASE/$TEST_NAME.XXXXXX")
+	DAEMON_LOG="$WORK/rpkipubd.log"
+	: >"$DAEMON_LOG"
+	trap lib_cleanup EXIT
+	trap 'exit 130' INT TERM
+	echo "# $TEST_NAME: work directory $WORK"
+}
+
+# free_ports N: print N distinct free TCP ports on 127.0.0.1, one a line.
+# The kernel picks them (bind to port 0); all stay bound until all are
+# chosen, so they differ.
+free_ports() {
+	"$PY" - "$1" <<'EOF'
+import socket, sys
+socks = []
+for _ in range(int(sys.argv[1])):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    socks.append(s)
+for s in socks:
+    print(s.getsockname()[1])
+EOF
+}
+
+# context: what the reader needs to see after a failure.
+context() {
+	if [ -n "$DAEMON_LOG" ] && [ -s "$DAEMON_LOG" ]; then
+		echo "# --- last lines of $DAEMON_LOG ---"
+		tail -n 25 "$DAEMON_LOG" | sed 's/^/# /'
+	fi
+	if [ -n "$WORK" ] && [ -s "$WORK/pc.err" ]; then
+		echo "# --- stderr of the last pubclient run ---"
+		tail -n 15 "$WORK/pc.err" | sed 's/^/# /'
+	fi
+}
+
+# fail MSG: a fatal failure: print it with context, exit 1.
+fail() {
+	echo "FAIL - $*"
+	context
+	FAILED=$((FAILED + 1))
+	echo "$PASSED passed, $FAILED failed (stopped at the first fatal failure)"
+	exit 1
+}
+
+ok() {
+	PASSED=$((PASSED + 1))
+	echo "ok - $*"
+}
+
+# bad MSG: a failed check; the script goes on.
+bad() {
+	FAILED=$((FAILED + 1))
+	echo "FAIL - $*"
+	context
+}
+
+finish() {
+	echo "$PASSED passed, $FAILED failed"
+	[ "$FAILED" -eq 0 ]
+}
+
+# port_open PORT: true if something accepts on 127.0.0.1:PORT.
+port_open() {
+	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# start_daemon DATADIR PORT [TIMEOUT_S]: run rpkipubd in the background
+# (stderr appended to $DAEMON_LOG), set DAEMON_PID, wait until PORT answers.
+start_daemon() {
+	local dir=$1 port=$2 timeout=${3:-15} i
+	echo "### start $(date +%T.%N)" >>"$DAEMON_LOG"
+	"$BIN/rpkipubd" --data-dir "$dir" </dev/null >>"$DAEMON_LOG" 2>&1 &
+	DAEMON_PID=$!
+	DAEMON_PIDS+=("$DAEMON_PID")
+	for ((i = 0; i < timeout * 100; i++)); do
+		port_open "$port" && return 0
+		if ! kill -0 "$DAEMON_PID" 2>/dev/null; then
+			wait "$DAEMON_PID"
+			fail "rpkipubd --data-dir $dir exited (status $?) before port $port answered"
+		fi
+		sleep 0.01
+	done
+	fail "rpkipubd --data-dir $dir: port $port did not answer within ${timeout}s"
+}
+
+# stop_daemon PID: SIGTERM, wait (10 s), SIGKILL if needed.  Returns the
+# daemon's exit status (non-zero also when it had to be killed).
+stop_daemon() {
+	local pid=$1 rc
+	kill "$pid" 2>/dev/null || return 1
+	for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	if kill -0 "$pid" 2>/dev/null; then
+		echo "# rpkipubd $pid ignored SIGTERM for 10 s: SIGKILL"
+		kill -9 "$pid"
+		wait "$pid" 2>/dev/null
+		return 1
+	fi
+	wait "$pid"
+	rc=$?
+	return $rc
+}
+
+# kill9_daemon PID: SIGKILL and reap.
+kill9_daemon() {
+	kill -9 "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	return 0
+}
+
+alive() {
+	kill -0 "$1" 2>/dev/null
+}
+
+# rss_kb PID [VmRSS|VmHWM]: resident (or peak resident) set size in kB.
+rss_kb() {
+	awk -v k="${2:-VmRSS}:" '$1 == k { print $2 }' "/proc/$1/status"
+}
+
+# init_server DATADIR PORT APORT [EXTRA init ARGS...]
+init_server() {
+	local dir=$1 port=$2 aport=$3
+	shift 3
+	"$BIN/rpkipubctl" init --data-dir "$dir" \
+		--service-uri "http://127.0.0.1:$port/rpki" \
+		--rsync-base rsync://rpki.example.net/repo/ \
+		--rrdp-base https://rrdp.example.net/rrdp/ \
+		--listen "127.0.0.1:$port" --admin-listen "127.0.0.1:$aport" "$@" \
+		>"$WORK/init.out" 2>&1 ||
+		{ cat "$WORK/init.out"; fail "rpkipubctl init --data-dir $dir failed"; }
+}
+
+# add_publisher DATADIR STATE HANDLE: make a publisher identity in STATE,
+# register it with rpkipubctl and configure it with the response.
+add_publisher() {
+	local dir=$1 state=$2 handle=$3
+	[ -f "$state/state.json" ] || pc init "$state" --handle "$handle" >/dev/null ||
+		fail "pubclient init $state failed"
+	ctl "$dir" publishers add --request "$state/publisher_request.xml" \
+		>"$state/repository_response.xml.new" 2>"$WORK/ctl.err" ||
+		{ cat "$WORK/ctl.err"; fail "rpkipubctl publishers add ($handle) failed"; }
+	pc configure "$state" --response "$state/repository_response.xml.new" >/dev/null 2>"$WORK/pc.err" ||
+		fail "pubclient configure $state: $(cat "$WORK/pc.err")"
+}
+
+# Outcomes of all queries sent, by the daemon's metric label: success,
+# an RFC 8181 error code, or http_<status>.
+declare -A OUTCOMES=()
+
+# count_outcome: record the outcome of the last pubclient query.
+count_outcome() {
+	local k=""
+	case $PC_RC in
+	0) k=success ;;
+	3) k=$(sed -n 's/^report_error error_code=\([^ ]*\) .*/\1/p' "$WORK/pc.err" | head -1) ;;
+	4) k=http_$(sed -n 's/^HTTP \([0-9]*\)$/\1/p' "$WORK/pc.err" | head -1) ;;
+	esac
+	[ -n "$k" ] && OUTCOMES[$k]=$((${OUTCOMES[$k]:-0} + 1))
+	return 0
+}
+
+# q STATE ARGS...: one query; PC_RC, $WORK/pc.out and $WORK/pc.err hold
+# the result.
+q() {
+	pc query "$@" >"$WORK/pc.out" 2>"$WORK/pc.err"
+	PC_RC=$?
+	count_outcome
+}
+
+# expect_success DESC STATE ARGS...: the query must get <success/> (or a list).
+expect_success() {
+	local desc=$1
+	shift
+	q "$@"
+	if [ "$PC_RC" -eq 0 ]; then ok "$desc"; else bad "$desc: pubclient exit $PC_RC, want 0"; fi
+}
+
+# expect_report CODE DESC STATE ARGS...: the query must get a signed
+# report_error with error_code CODE (an extended regex: a|b allowed).
+expect_report() {
+	local code=$1 desc=$2
+	shift 2
+	q "$@"
+	if [ "$PC_RC" -eq 3 ] && grep -Eq "^report_error error_code=($code) " "$WORK/pc.err"; then
+		ok "$desc: $(sed -n 's/^report_error error_code=\([^ ]*\) .*/\1/p' "$WORK/pc.err" | head -1)"
+	else
+		bad "$desc: pubclient exit $PC_RC, want 3 with error_code=$code"
+	fi
+}
+
+# expect_http STATUS DESC STATE ARGS...: the query must get HTTP STATUS.
+expect_http() {
+	local status=$1 desc=$2
+	shift 2
+	q "$@"
+	if [ "$PC_RC" -eq 4 ] && grep -q "^HTTP $status\$" "$WORK/pc.err"; then
+		ok "$desc: HTTP $status"
+	else
+		bad "$desc: pubclient exit $PC_RC, want 4 with HTTP $status"
+	fi
+}
+
+# list_pairs STATE: print the publisher's objects as sorted "URI HASH"
+# lines.  Each list carries a new tag: two list queries in one second would
+# otherwise be the same bytes, which the server must refuse as a replay
+# (pubclient would wait for the next second).
+LIST_SEQ=0
+list_pairs() {
+	LIST_SEQ=$((LIST_SEQ + 1))
+	pc query "$1" --tag "list-$LIST_SEQ" --list --print pairs 2>"$WORK/pc.err"
+	PC_RC=$?
+	count_outcome
+	return $PC_RC
+}
+
+# expect_list DESC STATE EXPECTED_FILE: the list reply must be exactly the
+# "URI HASH" lines of EXPECTED_FILE (any order).
+expect_list() {
+	local desc=$1 state=$2 want=$3 rc
+	list_pairs "$state" >"$WORK/list.got"	# not in a pipe: it counts outcomes
+	rc=$?
+	LC_ALL=C sort -o "$WORK/list.got" "$WORK/list.got"
+	LC_ALL=C sort "$want" | sed '/^$/d' >"$WORK/list.want"
+	if [ $rc -ne 0 ]; then
+		bad "$desc: list query failed (pubclient exit $rc)"
+	elif cmp -s "$WORK/list.got" "$WORK/list.want"; then
+		ok "$desc ($(wc -l <"$WORK/list.want") objects)"
+	else
+		bad "$desc: list differs from the expected objects (< want, > got):
+$(diff "$WORK/list.want" "$WORK/list.got" | sed 's/^/#   /')"
+	fi
+}
+
+# obj FILE TEXT: write a small object; print its RFC 8181 hash (computed
+# with coreutils, independently of pubclient).
+obj() {
+	printf '%s\n' "$2" >"$1"
+	sha256sum "$1" | cut -d ' ' -f 1
+}
+
+# metric_sum URL REGEX: sum of the values of samples whose name matches REGEX.
+metric_sum() {
+	curl -sS --max-time 10 "$1" | awk -v re="$2" '
+		/^#/ || NF < 2 { next }
+		{ name = $1; sub(/\{.*/, "", name) }
+		name ~ re { s += $NF } END { printf "%.0f\n", s }'
+}
+
+# state_get STATE KEY: a value of pubclient's state.json (e.g. sia_base).
+state_get() {
+	"$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' \
+		"$1/state.json" "$2"
+}
