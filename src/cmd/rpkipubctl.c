@@ -99,7 +99,7 @@ ctl_init(int argc, char *argv[])
 	char		 token[2 * CONFIG_TOKEN_BYTES + 2], err[256];
 	char		*path = NULL, *dir = NULL;
 	size_t		 n;
-	int		 ch, rc = 1;
+	int		 ch, rc = 1, object_set = 0;
 
 	optind = 1;
 	c = config_new(".");
@@ -139,6 +139,7 @@ ctl_init(int argc, char *argv[])
 		case 'o':
 			if (ctl_size(optarg, &c->max_object) == -1)
 				goto bad;
+			object_set = 1;
 			break;
 		default:
 			goto bad;
@@ -146,6 +147,9 @@ ctl_init(int argc, char *argv[])
 	}
 	if (dir == NULL || optind != argc)
 		goto bad;
+	/* A lowered body limit lowers the default object limit with it. */
+	if (!object_set && c->max_object > c->max_body)
+		c->max_object = c->max_body;
 	free(c->data_dir);
 	c->data_dir = dir;
 	dir = NULL;

@@ -18,6 +18,8 @@
 #define MAX_TAG_LENGTH		1024
 /* PDUs in one RFC 8181 query. */
 #define MAX_PDUS_PER_QUERY	100000
+/* PDUs in one RFC 8181 reply: a list reply names every object. */
+#define MAX_PDUS_PER_REPLY	5000000
 /* error_text of a report_error we parse (client side). */
 #define MAX_ERROR_TEXT		4096
 /* A BPKI certificate in RFC 8183 XML (DER). */

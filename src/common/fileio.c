@@ -2,6 +2,8 @@
  * Crash-safe file writes (temporary name, fsync, rename(2), fsync of the
  * directory) and bounded whole-file reads.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -15,66 +17,88 @@
 #include "log.h"
 
 int
-fsync_dir(const char *path)
+dir_fsync(const char *dir)
 {
-	char	*copy = xstrdup(path);
-	int	 fd, rc = -1;
+	int	fd, rc = 0;
 
-	if ((fd = open(dirname(copy), O_RDONLY | O_DIRECTORY)) != -1) {
-		rc = fsync(fd);
-		close(fd);
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY)) == -1) {
+		log_err("%s: open: %s", dir, strerror(errno));
+		return -1;
 	}
-	free(copy);
+	if (fsync(fd) == -1) {
+		log_err("%s: fsync: %s", dir, strerror(errno));
+		rc = -1;
+	}
+	close(fd);
 	return rc;
 }
 
 int
 file_write_atomic(const char *path, const void *data, size_t len, int mode)
 {
-	struct buf	 tmp;
 	const uint8_t	*p = data;
+	struct buf	 b;
+	char		*copy, *dir, *base, *tmp = NULL;
 	ssize_t		 n;
 	int		 fd = -1, rc = -1;
 
-	buf_init(&tmp);
-	buf_printf(&tmp, "%s.tmp.%ld", path, (long)getpid());
-	if ((fd = open(buf_str(&tmp), O_WRONLY | O_CREAT | O_TRUNC, mode)) ==
-	    -1) {
-		log_err("%s: %s", buf_str(&tmp), strerror(errno));
+	copy = xstrdup(path);
+	dir = xstrdup(dirname(copy));
+	free(copy);
+	copy = xstrdup(path);
+	base = basename(copy);
+	/* Hidden, unique, and in the same directory so rename(2) is atomic. */
+	buf_init(&b);
+	buf_printf(&b, "%s/.%s.XXXXXX", dir, base);
+	tmp = buf_str(&b);
+	if ((fd = mkstemp(tmp)) == -1) {
+		log_err("%s: mkstemp: %s", tmp, strerror(errno));
+		free(tmp);
+		tmp = NULL;
+		goto out;
+	}
+	if (fchmod(fd, (mode_t)mode) == -1) {
+		log_err("%s: fchmod: %s", tmp, strerror(errno));
 		goto out;
 	}
 	while (len > 0) {
 		if ((n = write(fd, p, len)) == -1) {
 			if (errno == EINTR)
 				continue;
-			log_err("%s: write: %s", buf_str(&tmp),
-			    strerror(errno));
+			log_err("%s: write: %s", tmp, strerror(errno));
 			goto out;
 		}
 		p += n;
 		len -= (size_t)n;
 	}
-	if (fsync(fd) == -1 || close(fd) == -1) {
+	if (fsync(fd) == -1) {
+		log_err("%s: fsync: %s", tmp, strerror(errno));
+		goto out;
+	}
+	if (close(fd) == -1) {
 		fd = -1;
-		log_err("%s: fsync: %s", buf_str(&tmp), strerror(errno));
+		log_err("%s: close: %s", tmp, strerror(errno));
 		goto out;
 	}
 	fd = -1;
-	if (rename(buf_str(&tmp), path) == -1) {
-		log_err("rename %s: %s", path, strerror(errno));
+	if (rename(tmp, path) == -1) {
+		log_err("rename %s to %s: %s", tmp, path, strerror(errno));
 		goto out;
 	}
-	if (fsync_dir(path) == -1) {
-		log_err("fsync directory of %s: %s", path, strerror(errno));
+	free(tmp);
+	tmp = NULL;
+	if (dir_fsync(dir) == -1)
 		goto out;
-	}
 	rc = 0;
  out:
 	if (fd != -1)
 		close(fd);
-	if (rc == -1)
-		unlink(buf_str(&tmp));
-	buf_free(&tmp);
+	if (tmp != NULL) {
+		unlink(tmp);
+		free(tmp);
+	}
+	free(copy);
+	free(dir);
 	return rc;
 }
 

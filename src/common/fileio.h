@@ -9,8 +9,8 @@
  * the directory.  0 or -1 (logged).
  */
 int	 file_write_atomic(const char *path, const void *, size_t, int mode);
-/* fsync the directory that holds path.  0 or -1. */
-int	 fsync_dir(const char *path);
+/* fsync a directory, so renames and creations in it survive a crash. */
+int	 dir_fsync(const char *dir);
 /* Read a whole file of at most max bytes; malloc'd, NUL-terminated. */
 char	*file_read(const char *path, size_t max, size_t *len);
 

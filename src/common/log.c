@@ -23,6 +23,9 @@ log_init(const char *progname, int use_syslog, enum log_level level)
 		openlog(progname, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
 
+static void	log_vmsg(enum log_level, const char *, va_list)
+		    __attribute__((format(printf, 2, 0)));
+
 static void
 log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
 {

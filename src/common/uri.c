@@ -1,3 +1,4 @@
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -104,23 +105,65 @@ uri_check_path(const char *p, int allow_trailing_slash, char *err,
 	}
 }
 
-/* Host part: rsync://host[:port]/ with a conservative character set. */
+/*
+ * Host part of rsync://host[:port]/: a DNS name or IPv4 address (labels
+ * of letters, digits and '-', separated by single dots), or an IPv6
+ * literal in brackets; an optional port of 1-5 digits.  "." and ".."
+ * are not hosts: a host becomes a directory name in some layouts.
+ */
 static int
 uri_check_host(const char *h, size_t n, char *err, size_t errlen)
 {
-	size_t	i;
+	const char	*close, *colon;
+	size_t		 i, end, label = 0;
 
-	if (n == 0) {
-		snprintf(err, errlen, "empty host");
+	if (n > 0 && h[0] == '[') {
+		if ((close = memchr(h, ']', n)) == NULL || close - h < 2) {
+			snprintf(err, errlen, "bad IPv6 literal in host");
+			return -1;
+		}
+		end = (size_t)(close - h) + 1;
+		for (i = 1; i < end - 1; i++) {
+			if (!isxdigit((unsigned char)h[i]) && h[i] != ':' &&
+			    h[i] != '.') {
+				snprintf(err, errlen,
+				    "bad IPv6 literal in host");
+				return -1;
+			}
+		}
+	} else {
+		colon = memchr(h, ':', n);
+		end = colon != NULL ? (size_t)(colon - h) : n;
+		for (i = 0; i < end; i++) {
+			unsigned char	c = (unsigned char)h[i];
+
+			if (c == '.' && label > 0) {
+				label = 0;
+				continue;
+			}
+			if (!isalnum(c) && !(c == '-' && label > 0)) {
+				snprintf(err, errlen, "bad host (character "
+				    "0x%02x at %zu)", c, i);
+				return -1;
+			}
+			label++;
+		}
+		if (label == 0) {
+			snprintf(err, errlen, "empty host or empty label in "
+			    "host");
+			return -1;
+		}
+	}
+	if (end == n)
+		return 0;
+	/* ":port", 1 to 5 digits. */
+	if (h[end] != ':' || n - end - 1 < 1 || n - end - 1 > 5) {
+		snprintf(err, errlen, "bad port in host");
 		return -1;
 	}
-	for (i = 0; i < n; i++) {
-		unsigned char	c = (unsigned char)h[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || strchr("-.:[]", c) != NULL)) {
-			snprintf(err, errlen, "bad character 0x%02x in host",
-			    c);
+	for (i = end + 1; i < n; i++) {
+		if (!isdigit((unsigned char)h[i])) {
+			snprintf(err, errlen, "bad port in host");
 			return -1;
 		}
 	}
@@ -161,6 +204,7 @@ uri_in_jail(const char *uri, const char *base, char *err, size_t errlen)
 {
 	size_t	blen = strlen(base);
 	size_t	len = strnlen(uri, MAX_URI_LENGTH + 1);
+	char	why[128];
 
 	if (len > MAX_URI_LENGTH) {
 		snprintf(err, errlen, "URI longer than %d characters",
@@ -171,7 +215,12 @@ uri_in_jail(const char *uri, const char *base, char *err, size_t errlen)
 		snprintf(err, errlen, "not an rsync:// URI");
 		return -1;
 	}
-	if (blen == 0 || base[blen - 1] != '/' || strncmp(uri, base, blen) != 0) {
+	/* The base comes from our own store; check it anyway, cheaply. */
+	if (uri_valid_base(base, why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "unusable sia_base: %s", why);
+		return -1;
+	}
+	if (strncmp(uri, base, blen) != 0) {
 		snprintf(err, errlen, "URI outside the publisher's sia_base %s",
 		    base);
 		return -1;

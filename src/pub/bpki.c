@@ -22,15 +22,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/*
- * src/common/limits.h shadows the system <limits.h> on our include path,
- * so OpenSSL's err.h (which uses INT_MAX) does not see it.  Until that
- * header is renamed, take the compiler's own value.
- */
-#ifndef INT_MAX
-#define INT_MAX	__INT_MAX__
-#endif
-
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
@@ -45,6 +36,7 @@
 
 #include "bpki.h"
 #include "buf.h"
+#include "fileio.h"
 #include "log.h"
 
 #define BPKI_KEY_BITS	2048
@@ -96,134 +88,34 @@ asn1time_to_time(const ASN1_TIME *at, time_t *t)
 	return 0;
 }
 
-static int
-dir_sync(const char *dir)
-{
-	int	fd, rc = 0;
-
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY)) == -1) {
-		log_err("%s: open: %s", dir, strerror(errno));
-		return -1;
-	}
-	if (fsync(fd) == -1) {
-		log_err("%s: fsync: %s", dir, strerror(errno));
-		rc = -1;
-	}
-	close(fd);
-	return rc;
-}
-
-/*
- * Write dir/name atomically: temporary name in dir, fsync, rename(2),
- * fsync of dir.  A crash leaves the old file or the new one.
- */
+/* Write dir/name atomically (fileio.c): a crash leaves old or new. */
 static int
 write_atomic(const char *dir, const char *name, const void *data,
     size_t len, mode_t mode)
 {
-	const uint8_t	*p = data;
-	struct buf	 b;
-	char		*path, *tmp;
-	ssize_t		 n;
-	int		 fd = -1, rc = -1;
+	char	*path = path_join(dir, name, "");
+	int	 rc;
 
-	path = path_join(dir, name, "");
-	/* Hidden, unique, and in dir so that rename(2) stays atomic. */
-	buf_init(&b);
-	buf_printf(&b, "%s/.%s.XXXXXX", dir, name);
-	tmp = buf_str(&b);
-	if ((fd = mkstemp(tmp)) == -1) {
-		log_err("%s: mkstemp: %s", tmp, strerror(errno));
-		free(tmp);
-		tmp = NULL;
-		goto out;
-	}
-	if (fchmod(fd, mode) == -1) {
-		log_err("%s: fchmod: %s", tmp, strerror(errno));
-		goto out;
-	}
-	while (len > 0) {
-		if ((n = write(fd, p, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			log_err("%s: write: %s", tmp, strerror(errno));
-			goto out;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	if (fsync(fd) == -1) {
-		log_err("%s: fsync: %s", tmp, strerror(errno));
-		goto out;
-	}
-	if (close(fd) == -1) {
-		fd = -1;
-		log_err("%s: close: %s", tmp, strerror(errno));
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, path) == -1) {
-		log_err("rename %s to %s: %s", tmp, path, strerror(errno));
-		goto out;
-	}
-	free(tmp);
-	tmp = NULL;
-	if (dir_sync(dir) == -1)
-		goto out;
-	rc = 0;
- out:
-	if (fd != -1)
-		close(fd);
-	if (tmp != NULL) {
-		unlink(tmp);
-		free(tmp);
-	}
+	rc = file_write_atomic(path, data, len, (int)mode);
 	free(path);
 	return rc;
 }
 
-/* Read dir/name (at most BPKI_MAX_FILE bytes); malloc'd, or NULL. */
+/* Read dir/name (1 to BPKI_MAX_FILE bytes); malloc'd, or NULL. */
 static uint8_t *
 read_file(const char *dir, const char *name, size_t *len)
 {
-	struct stat	 st;
-	uint8_t		*data = NULL;
-	char		*path;
-	size_t		 off = 0;
-	ssize_t		 n;
-	int		 fd;
+	char	*path = path_join(dir, name, "");
+	char	*data;
 
-	path = path_join(dir, name, "");
-	if ((fd = open(path, O_RDONLY)) == -1) {
-		log_err("%s: open: %s", path, strerror(errno));
-		goto out;
+	if ((data = file_read(path, BPKI_MAX_FILE, len)) != NULL &&
+	    *len == 0) {
+		log_err("%s: empty file", path);
+		free(data);
+		data = NULL;
 	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    st.st_size > BPKI_MAX_FILE || st.st_size == 0) {
-		log_err("%s: not a regular file of 1 to %d bytes", path,
-		    BPKI_MAX_FILE);
-		goto out;
-	}
-	data = xmalloc((size_t)st.st_size);
-	while (off < (size_t)st.st_size) {
-		n = read(fd, data + off, (size_t)st.st_size - off);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			log_err("%s: read: %s", path, n == 0 ? "short file" :
-			    strerror(errno));
-			free(data);
-			data = NULL;
-			goto out;
-		}
-		off += (size_t)n;
-	}
-	*len = off;
- out:
-	if (fd != -1)
-		close(fd);
 	free(path);
-	return data;
+	return (uint8_t *)data;
 }
 
 /* Finish an interrupted EE renewal, or drop the leftovers of one. */
@@ -249,13 +141,13 @@ bpki_recover(const char *dir)
 			free(from);
 			free(to);
 		}
-		if (dir_sync(dir) == -1)
+		if (dir_fsync(dir) == -1)
 			goto out;
 		if (unlink(journal) == -1) {
 			log_err("%s: unlink: %s", journal, strerror(errno));
 			goto out;
 		}
-		if (dir_sync(dir) == -1)
+		if (dir_fsync(dir) == -1)
 			goto out;
 		log_warn("%s: completed an interrupted BPKI EE renewal", dir);
 	} else if (errno != ENOENT) {
@@ -764,12 +656,12 @@ write_ee_renewal(const char *dir, const uint8_t *key, size_t keylen,
 		free(from);
 		free(to);
 	}
-	if (dir_sync(dir) == -1)
+	if (dir_fsync(dir) == -1)
 		return -1;
 	journal = path_join(dir, BPKI_JOURNAL, "");
 	if (unlink(journal) == -1)
 		log_err("%s: unlink: %s", journal, strerror(errno));
-	else if (dir_sync(dir) == 0)
+	else if (dir_fsync(dir) == 0)
 		rc = 0;
 	free(journal);
 	return rc;

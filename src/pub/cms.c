@@ -17,15 +17,6 @@
 #include <string.h>
 #include <time.h>
 
-/*
- * src/common/limits.h shadows the system <limits.h> on our include path,
- * so OpenSSL's err.h (which uses INT_MAX) does not see it.  Until that
- * header is renamed, take the compiler's own value.
- */
-#ifndef INT_MAX
-#define INT_MAX	__INT_MAX__
-#endif
-
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
 #include <openssl/cms.h>
@@ -754,10 +745,7 @@ cms_verify(const uint8_t *der, size_t len, X509 *ta, time_t now,
 	if (!EVP_Digest(der, len, out->digest, NULL, EVP_sha256(), NULL))
 		fatalx("%s: SHA-256 failed", __func__);
 
-	/*
-	 * d2i takes a long.  INT32_MAX rather than LONG_MAX: src/common's
-	 * limits.h shadows the system one on the include path.
-	 */
+	/* d2i takes a long; bodies are bounded far below this anyway. */
 	if (len == 0 || len > INT32_MAX) {
 		cms_seterr(err, errlen, "message of %zu bytes", len);
 		rc = CMS_FAIL_DECODE;

@@ -383,9 +383,10 @@ start_pdu(struct parse_state *st, const char *name, enum elt e,
 		    "in <msg>", elt_printable(st, name));
 		return;
 	}
-	if (st->msg->npdus >= MAX_PDUS_PER_QUERY) {
+	if (st->msg->npdus >= (query ? MAX_PDUS_PER_QUERY :
+	    MAX_PDUS_PER_REPLY)) {
 		parse_fail(st, "RFC 8181 section 2.1: more than %d PDUs in one "
-		    "message", MAX_PDUS_PER_QUERY);
+		    "message", query ? MAX_PDUS_PER_QUERY : MAX_PDUS_PER_REPLY);
 		return;
 	}
 	/* A list query asks for the whole publication point: alone. */

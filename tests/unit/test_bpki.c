@@ -18,9 +18,6 @@
 
 #include <cmocka.h>
 
-#ifndef INT_MAX			/* see the note in src/pub/bpki.c */
-#define INT_MAX	__INT_MAX__
-#endif
 #include <openssl/bn.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>

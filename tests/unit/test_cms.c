@@ -25,9 +25,6 @@
 
 #include <cmocka.h>
 
-#ifndef INT_MAX			/* see the note in src/pub/cms.c */
-#define INT_MAX	__INT_MAX__
-#endif
 #include <openssl/cms.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>

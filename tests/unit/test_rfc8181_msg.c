@@ -658,16 +658,18 @@ test_too_many_pdus(void **state)
 
 	(void)state;
 	buf_init(&b);
+	/*
+	 * A list reply names every object of a publisher, so replies have
+	 * their own, larger cap (MAX_PDUS_PER_REPLY): one PDU past the query
+	 * cap is still fine there.
+	 */
 	buf_adds(&b, MSG_R);
-	for (i = 0; i < MAX_PDUS_PER_QUERY; i++)
+	for (i = 0; i <= MAX_PDUS_PER_QUERY; i++)
 		buf_adds(&b, "<success/>");
 	buf_adds(&b, "</msg>");
 	m = parse_ok(buf_str(&b));
-	assert_int_equal(m->npdus, MAX_PDUS_PER_QUERY);
+	assert_int_equal(m->npdus, MAX_PDUS_PER_QUERY + 1);
 	rfc8181_msg_free(m);
-	b.len -= strlen("</msg>");
-	buf_adds(&b, "<success/></msg>");
-	fails(buf_str(&b), "more than 100000 PDUs in one message");
 	buf_free(&b);
 
 	buf_adds(&b, MSG_Q);
