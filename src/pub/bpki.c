@@ -38,6 +38,7 @@
 #include "buf.h"
 #include "fileio.h"
 #include "log.h"
+#include "ossl.h"
 
 #define BPKI_KEY_BITS	2048
 /* RFC 5280 appendix A.1: ub-common-name. */
@@ -59,33 +60,6 @@ path_join(const char *dir, const char *name, const char *suffix)
 	buf_init(&b);
 	buf_printf(&b, "%s/%s%s", dir, name, suffix);
 	return buf_str(&b);
-}
-
-static const char *
-ossl_reason(void)
-{
-	const char	*r;
-	unsigned long	 e;
-
-	if ((e = ERR_peek_last_error()) == 0)
-		return "no OpenSSL error";
-	if ((r = ERR_reason_error_string(e)) == NULL)
-		return "unknown OpenSSL error";
-	return r;
-}
-
-static int
-asn1time_to_time(const ASN1_TIME *at, time_t *t)
-{
-	struct tm	tm;
-
-	if (at == NULL)
-		return -1;
-	memset(&tm, 0, sizeof(tm));
-	if (!ASN1_TIME_to_tm(at, &tm))
-		return -1;
-	*t = timegm(&tm);
-	return 0;
 }
 
 /* Write dir/name atomically (fileio.c): a crash leaves old or new. */
@@ -807,15 +781,16 @@ bpki_renew(const char *dir, struct bpki *b, time_t now)
 	time_t		 ee_end, crl_next, ta_end;
 	int		 rc = -1;
 
-	if (asn1time_to_time(X509_get0_notAfter(b->ee), &ee_end) == -1)
+	if (ossl_asn1time_to_time(X509_get0_notAfter(b->ee), &ee_end) == -1)
 		ee_end = 0;
 	/* A CRL without nextUpdate is renewed (RFC 5280 wants one). */
-	if (asn1time_to_time(X509_CRL_get0_nextUpdate(b->crl),
+	if (ossl_asn1time_to_time(X509_CRL_get0_nextUpdate(b->crl),
 	    &crl_next) == -1)
 		crl_next = 0;
 
 	if (ee_end - now < (time_t)BPKI_EE_RENEW_DAYS * 86400) {
-		if (asn1time_to_time(X509_get0_notAfter(b->ta), &ta_end) == 0 &&
+		if (ossl_asn1time_to_time(X509_get0_notAfter(b->ta),
+		    &ta_end) == 0 &&
 		    ta_end < now + (time_t)BPKI_EE_DAYS * 86400)
 			log_warn("%s: the BPKI TA expires before the new EE "
 			    "certificate; a new TA is needed soon", dir);

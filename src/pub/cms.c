@@ -30,6 +30,7 @@
 #include "buf.h"
 #include "cms.h"
 #include "log.h"
+#include "ossl.h"
 
 /* id-ct-xml, RFC 6492 section 3.1.1.3.1. */
 #define OID_CT_XML	"1.2.840.113549.1.9.16.1.28"
@@ -85,35 +86,6 @@ cms_seterr(char *err, size_t errlen, const char *fmt, ...)
 	for (s = err; *s != '\0'; s++)
 		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
 			*s = '?';
-}
-
-/* The reason of the most recent OpenSSL error of this thread. */
-static const char *
-ossl_reason(void)
-{
-	const char	*r;
-	unsigned long	 e;
-
-	if ((e = ERR_peek_last_error()) == 0)
-		return "no OpenSSL error";
-	if ((r = ERR_reason_error_string(e)) == NULL)
-		return "unknown OpenSSL error";
-	return r;
-}
-
-/* ASN1_TIME (UTCTime or GeneralizedTime) to seconds since the epoch. */
-static int
-asn1time_to_time(const ASN1_TIME *at, time_t *t)
-{
-	struct tm	tm;
-
-	if (at == NULL)
-		return -1;
-	memset(&tm, 0, sizeof(tm));
-	if (!ASN1_TIME_to_tm(at, &tm))
-		return -1;
-	*t = timegm(&tm);
-	return 0;
 }
 
 static void
@@ -412,7 +384,7 @@ cms_check_attrs(CMS_SignerInfo *si, time_t *stime, char *err, size_t errlen)
 			/* RFC 5652 section 11.3: UTCTime or GeneralizedTime */
 			if (val == NULL || (val->type != V_ASN1_UTCTIME &&
 			    val->type != V_ASN1_GENERALIZEDTIME) ||
-			    asn1time_to_time(val->value.asn1_string,
+			    ossl_asn1time_to_time(val->value.asn1_string,
 			    stime) == -1) {
 				cms_seterr(err, errlen, "RFC 6492 section "
 				    "3.1.1.6.4.3: signing-time is not a valid "
@@ -620,8 +592,8 @@ cms_check_ee(X509 *ee, X509_CRL *crl, STACK_OF(X509_CRL) *crls, X509 *ta,
 	time_t			 nb, na, tu, nu;
 	int			 e;
 
-	if (asn1time_to_time(X509_get0_notBefore(ee), &nb) == -1 ||
-	    asn1time_to_time(X509_get0_notAfter(ee), &na) == -1) {
+	if (ossl_asn1time_to_time(X509_get0_notBefore(ee), &nb) == -1 ||
+	    ossl_asn1time_to_time(X509_get0_notAfter(ee), &na) == -1) {
 		cms_seterr(err, errlen, "EE certificate validity unreadable");
 		return CMS_FAIL_EXPIRED;
 	}
@@ -645,12 +617,12 @@ cms_check_ee(X509 *ee, X509_CRL *crl, STACK_OF(X509_CRL) *crls, X509 *ta,
 		    "(RFC 6492 section 3.1.1.5)", n1, n2);
 		return CMS_FAIL_CRL;
 	}
-	if (asn1time_to_time(X509_CRL_get0_lastUpdate(crl), &tu) == -1) {
+	if (ossl_asn1time_to_time(X509_CRL_get0_lastUpdate(crl), &tu) == -1) {
 		cms_seterr(err, errlen, "CRL thisUpdate unreadable");
 		return CMS_FAIL_CRL;
 	}
 	if (X509_CRL_get0_nextUpdate(crl) == NULL ||
-	    asn1time_to_time(X509_CRL_get0_nextUpdate(crl), &nu) == -1) {
+	    ossl_asn1time_to_time(X509_CRL_get0_nextUpdate(crl), &nu) == -1) {
 		cms_seterr(err, errlen, "CRL nextUpdate missing or unreadable "
 		    "(RFC 5280 section 5.1.2.5)");
 		return CMS_FAIL_CRL;

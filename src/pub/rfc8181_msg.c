@@ -24,7 +24,6 @@
 #include "xml.h"
 
 #define RFC8181_VERSION	"4"
-#define PARSE_CHUNK	(64 * 1024)	/* bytes handed to expat per call */
 #define ERR_NAME_LEN	96		/* input echoed in an error message */
 
 static const char *const error_names[ERR_COUNT] = {
@@ -129,7 +128,8 @@ struct parse_state {
 	int			 failed;
 	char			*err;
 	size_t			 errlen;
-	char			 namebuf[ERR_NAME_LEN + 8];
+	/* ERR_NAME_LEN characters, "..." and NUL (xml_printable) */
+	char			 namebuf[ERR_NAME_LEN + 4];
 };
 
 static void	parse_fail(struct parse_state *, const char *, ...)
@@ -157,37 +157,14 @@ parse_fail(struct parse_state *st, const char *fmt, ...)
 }
 
 /*
- * Copy untrusted s into dst for an error message: printable ASCII only
- * (anything else becomes '?') and at most ERR_NAME_LEN characters, so a
- * hostile name or value cannot break the one-line message format.
- */
-static const char *
-printable(char *dst, const char *s)
-{
-	size_t	i;
-
-	for (i = 0; s[i] != '\0' && i < ERR_NAME_LEN; i++)
-		dst[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
-	if (s[i] != '\0') {
-		memcpy(dst + i, "...", 3);
-		i += 3;
-	}
-	dst[i] = '\0';
-	return dst;
-}
-
-/*
  * Element name for an error message: the local name for our namespace,
  * the expat "ns|local" form otherwise (which shows the wrong namespace).
  */
 static const char *
 elt_printable(struct parse_state *st, const char *name)
 {
-	const char	*local;
-
-	if ((local = xml_name_in_ns(name, RFC8181_NS)) != NULL)
-		name = local;
-	return printable(st->namebuf, name);
+	return xml_printable_name(st->namebuf, sizeof(st->namebuf), name,
+	    RFC8181_NS);
 }
 
 static enum elt
@@ -204,12 +181,6 @@ elt_lookup(const char *name)
 	return E_UNKNOWN;
 }
 
-static int
-is_xml_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
 /*
  * Sort the attributes of element e into vals[], which is indexed by enum
  * attr.  Only the attributes in allowed may appear, each once, and all
@@ -219,38 +190,27 @@ static int
 parse_attrs(struct parse_state *st, enum elt e, const char **attr,
     unsigned int allowed, unsigned int required, const char *vals[A_COUNT])
 {
-	int	i;
+	const char	*bad;
 
-	for (i = 0; i < A_COUNT; i++)
-		vals[i] = NULL;
-	for (; attr[0] != NULL; attr += 2) {
-		for (i = 0; i < A_COUNT; i++)
-			if (strcmp(attr[0], attr_names[i]) == 0)
-				break;
-		if (i == A_COUNT || (allowed & A(i)) == 0) {
-			parse_fail(st, "RFC 8181 section %s: unknown attribute "
-			    "%s on <%s>", elts[e].section,
-			    printable(st->namebuf, attr[0]), elts[e].name);
-			return -1;
-		}
-		/* expat refuses duplicates first (XML 1.0 section 3.1). */
-		if (vals[i] != NULL) {
-			parse_fail(st, "RFC 8181 section %s: duplicate "
-			    "attribute %s on <%s>", elts[e].section,
-			    attr_names[i], elts[e].name);
-			return -1;
-		}
-		vals[i] = attr[1];
+	switch (xml_attrs_sort(attr, attr_names, A_COUNT, allowed, required,
+	    vals, &bad)) {
+	case XML_ATTR_OK:
+		return 0;
+	case XML_ATTR_UNKNOWN:
+		parse_fail(st, "RFC 8181 section %s: unknown attribute %s on "
+		    "<%s>", elts[e].section, xml_printable(st->namebuf,
+		    sizeof(st->namebuf), bad), elts[e].name);
+		break;
+	case XML_ATTR_DUPLICATE:
+		parse_fail(st, "RFC 8181 section %s: duplicate attribute %s on "
+		    "<%s>", elts[e].section, bad, elts[e].name);
+		break;
+	case XML_ATTR_MISSING:
+		parse_fail(st, "RFC 8181 section %s: <%s> lacks the %s "
+		    "attribute", elts[e].section, elts[e].name, bad);
+		break;
 	}
-	for (i = 0; i < A_COUNT; i++) {
-		if ((required & A(i)) && vals[i] == NULL) {
-			parse_fail(st, "RFC 8181 section %s: <%s> lacks the "
-			    "%s attribute", elts[e].section, elts[e].name,
-			    attr_names[i]);
-			return -1;
-		}
-	}
-	return 0;
+	return -1;
 }
 
 /* <msg version="4" type="query|reply">, RFC 8181 section 2.1. */
@@ -265,7 +225,8 @@ start_msg(struct parse_state *st, const char **attr)
 	if (strcmp(v[A_VERSION], RFC8181_VERSION) != 0) {
 		parse_fail(st, "RFC 8181 section 2.1: unsupported version "
 		    "\"%s\" (expected " RFC8181_VERSION ")",
-		    printable(st->namebuf, v[A_VERSION]));
+		    xml_printable(st->namebuf, sizeof(st->namebuf),
+		    v[A_VERSION]));
 		return;
 	}
 	st->msg = xcalloc(1, sizeof(*st->msg));
@@ -275,8 +236,8 @@ start_msg(struct parse_state *st, const char **attr)
 		st->msg->type = RFC8181_REPLY;
 	else {
 		parse_fail(st, "RFC 8181 section 2.1: message type \"%s\" is "
-		    "neither query nor reply",
-		    printable(st->namebuf, v[A_TYPE]));
+		    "neither query nor reply", xml_printable(st->namebuf,
+		    sizeof(st->namebuf), v[A_TYPE]));
 		return;
 	}
 	st->scope = SC_MSG;
@@ -440,8 +401,8 @@ start_pdu(struct parse_state *st, const char *name, enum elt e,
 		if ((pdu->error = rfc8181_error_from_name(v[A_ERROR_CODE])) ==
 		    ERR_NONE) {
 			parse_fail(st, "RFC 8181 section 2.5: unknown "
-			    "error_code \"%s\"",
-			    printable(st->namebuf, v[A_ERROR_CODE]));
+			    "error_code \"%s\"", xml_printable(st->namebuf,
+			    sizeof(st->namebuf), v[A_ERROR_CODE]));
 			return;
 		}
 		st->seen_error_text = st->seen_failed_pdu = 0;
@@ -551,7 +512,8 @@ end_publish(struct parse_state *st)
 
 	if (st->text.len == 0) {
 		parse_fail(st, "RFC 8181 section 2.2: <publish> of %s has no "
-		    "content", printable(st->namebuf, pdu->uri));
+		    "content", xml_printable(st->namebuf,
+		    sizeof(st->namebuf), pdu->uri));
 		return;
 	}
 	buf_init(&der);
@@ -559,14 +521,15 @@ end_publish(struct parse_state *st)
 	    b64_decoded_max(st->text.len)) == -1) {
 		buf_free(&der);
 		parse_fail(st, "RFC 8181 section 2.2: publish content of %s is "
-		    "not valid base64", printable(st->namebuf, pdu->uri));
+		    "not valid base64", xml_printable(st->namebuf,
+		    sizeof(st->namebuf), pdu->uri));
 		return;
 	}
 	if (der.len > st->max_object) {
 		buf_free(&der);
 		parse_fail(st, "RFC 8181 section 2.2: object %s is larger than "
-		    "%zu bytes", printable(st->namebuf, pdu->uri),
-		    st->max_object);
+		    "%zu bytes", xml_printable(st->namebuf,
+		    sizeof(st->namebuf), pdu->uri), st->max_object);
 		return;
 	}
 	pdu->der = buf_release(&der, &pdu->der_len);
@@ -645,35 +608,6 @@ parse_end(void *data, const XML_Char *name)
 	}
 }
 
-/*
- * <publish>: base64 without its whitespace, at most max_b64 characters.
- * The alphabet is checked when the element ends.
- */
-static void
-text_publish(struct parse_state *st, const char *s, int len)
-{
-	char	*out;
-	size_t	 n = st->text.len;
-	int	 i;
-
-	buf_reserve(&st->text, (size_t)len);
-	out = (char *)st->text.data;
-	for (i = 0; i < len; i++) {
-		if (is_xml_space(s[i]))
-			continue;
-		if (n >= st->max_b64) {
-			parse_fail(st, "RFC 8181 section 2.2: object %s is "
-			    "larger than %zu bytes",
-			    printable(st->namebuf,
-			    st->msg->pdus[st->msg->npdus - 1].uri),
-			    st->max_object);
-			return;
-		}
-		out[n++] = s[i];
-	}
-	st->text.len = n;
-}
-
 static void
 parse_text(void *data, const XML_Char *s, int len)
 {
@@ -681,13 +615,23 @@ parse_text(void *data, const XML_Char *s, int len)
 	struct parse_state	*st = XML_GetUserData(p);
 	size_t			 room;
 	enum elt		 in;
-	int			 i;
 
 	if (st->failed)
 		return;
 	switch (st->scope) {
 	case SC_PUBLISH:
-		text_publish(st, s, len);
+		/*
+		 * Base64 without its whitespace, at most max_b64
+		 * characters.  The alphabet is checked when the element
+		 * ends.
+		 */
+		if (xml_text_add_nospace(&st->text, s, len, st->max_b64) ==
+		    -1)
+			parse_fail(st, "RFC 8181 section 2.2: object %s is "
+			    "larger than %zu bytes", xml_printable(st->namebuf,
+			    sizeof(st->namebuf),
+			    st->msg->pdus[st->msg->npdus - 1].uri),
+			    st->max_object);
 		return;
 	case SC_ERROR_TEXT:
 		/* Diagnostic text only: keep the first MAX_ERROR_TEXT bytes. */
@@ -703,37 +647,13 @@ parse_text(void *data, const XML_Char *s, int len)
 	default:
 		break;
 	}
-	for (i = 0; i < len; i++) {
-		if (!is_xml_space(s[i])) {
-			in = st->scope == SC_EMPTY ? st->pdu_elt :
-			    scope_elt[st->scope];
-			if (in == E_UNKNOWN)
-				in = E_MSG;
-			parse_fail(st, "RFC 8181 section %s: unexpected text "
-			    "in <%s>", elts[in].section, elts[in].name);
-			return;
-		}
+	if (!xml_text_is_space(s, len)) {
+		in = st->scope == SC_EMPTY ? st->pdu_elt : scope_elt[st->scope];
+		if (in == E_UNKNOWN)
+			in = E_MSG;
+		parse_fail(st, "RFC 8181 section %s: unexpected text in <%s>",
+		    elts[in].section, elts[in].name);
 	}
-}
-
-/* Turn an expat failure into the reason given to the caller. */
-static void
-parse_xml_error(struct parse_state *st)
-{
-	enum XML_Error	code = XML_GetErrorCode(st->p);
-
-	if (st->failed)
-		return;		/* our own parse_fail() said why */
-	st->failed = 1;
-	if (code == XML_ERROR_ABORTED)
-		/* Only xml.c's DOCTYPE and entity handlers stop expat. */
-		snprintf(st->err, st->errlen, "RFC 8181 section 2.1: DOCTYPE "
-		    "or entity declaration refused (no DTD is processed)");
-	else
-		snprintf(st->err, st->errlen, "RFC 8181 section 2.1: XML not "
-		    "well-formed at line %lu: %s",
-		    (unsigned long)XML_GetCurrentLineNumber(st->p),
-		    XML_ErrorString(code));
 }
 
 int
@@ -741,7 +661,7 @@ rfc8181_parse(const uint8_t *xml, size_t len, size_t max_object,
     struct rfc8181_msg **out, char *err, size_t errlen)
 {
 	struct parse_state	 st;
-	size_t			 off, n;
+	char			 why[XML_WHY_LEN];
 	int			 rc = -1;
 
 	*out = NULL;
@@ -763,17 +683,10 @@ rfc8181_parse(const uint8_t *xml, size_t len, size_t max_object,
 	XML_SetElementHandler(st.p, parse_start, parse_end);
 	XML_SetCharacterDataHandler(st.p, parse_text);
 
-	for (off = 0; off < len; off += n) {
-		n = len - off < PARSE_CHUNK ? len - off : PARSE_CHUNK;
-		if (XML_Parse(st.p, (const char *)xml + off, (int)n, 0) !=
-		    XML_STATUS_OK) {
-			parse_xml_error(&st);
-			goto out;
-		}
-	}
-	/* The final call makes expat fail a truncated document. */
-	if (XML_Parse(st.p, NULL, 0, 1) != XML_STATUS_OK) {
-		parse_xml_error(&st);
+	if (xml_parse_all(st.p, xml, len, why, sizeof(why)) == -1) {
+		/* If our own parse_fail() stopped expat, it said why. */
+		if (!st.failed)
+			snprintf(err, errlen, "RFC 8181 section 2.1: %s", why);
 		goto out;
 	}
 	if (st.failed)

@@ -81,7 +81,8 @@ struct parse_state {
 	int					 failed;
 	char					*err;
 	size_t					 errlen;
-	char					 namebuf[ERR_NAME_LEN + 8];
+	/* ERR_NAME_LEN characters, "..." and NUL (xml_printable) */
+	char					 namebuf[ERR_NAME_LEN + 4];
 };
 
 static void	parse_fail(struct parse_state *, const char *, ...)
@@ -139,36 +140,12 @@ doc_fail(struct parse_state *st, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Untrusted s made safe for a one-line error message (see rfc8181_msg.c). */
-static const char *
-printable(char *dst, const char *s)
-{
-	size_t	i;
-
-	for (i = 0; s[i] != '\0' && i < ERR_NAME_LEN; i++)
-		dst[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
-	if (s[i] != '\0') {
-		memcpy(dst + i, "...", 3);
-		i += 3;
-	}
-	dst[i] = '\0';
-	return dst;
-}
-
+/* Element name for an error message: local if in our namespace. */
 static const char *
 elt_printable(struct parse_state *st, const char *name)
 {
-	const char	*local;
-
-	if ((local = xml_name_in_ns(name, RFC8183_NS)) != NULL)
-		name = local;
-	return printable(st->namebuf, name);
-}
-
-static int
-is_xml_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+	return xml_printable_name(st->namebuf, sizeof(st->namebuf), name,
+	    RFC8183_NS);
 }
 
 /*
@@ -179,35 +156,24 @@ static int
 parse_attrs(struct parse_state *st, const char *elt, const char **attr,
     unsigned int allowed, unsigned int required, const char *vals[A_COUNT])
 {
-	int	i;
+	const char	*bad;
 
-	for (i = 0; i < A_COUNT; i++)
-		vals[i] = NULL;
-	for (; attr[0] != NULL; attr += 2) {
-		for (i = 0; i < A_COUNT; i++)
-			if (strcmp(attr[0], attr_names[i]) == 0)
-				break;
-		if (i == A_COUNT || (allowed & A(i)) == 0) {
-			parse_fail(st, "unknown attribute %s on <%s>",
-			    printable(st->namebuf, attr[0]), elt);
-			return -1;
-		}
-		/* expat refuses duplicates first (XML 1.0 section 3.1). */
-		if (vals[i] != NULL) {
-			parse_fail(st, "duplicate attribute %s on <%s>",
-			    attr_names[i], elt);
-			return -1;
-		}
-		vals[i] = attr[1];
+	switch (xml_attrs_sort(attr, attr_names, A_COUNT, allowed, required,
+	    vals, &bad)) {
+	case XML_ATTR_OK:
+		return 0;
+	case XML_ATTR_UNKNOWN:
+		parse_fail(st, "unknown attribute %s on <%s>",
+		    xml_printable(st->namebuf, sizeof(st->namebuf), bad), elt);
+		break;
+	case XML_ATTR_DUPLICATE:
+		parse_fail(st, "duplicate attribute %s on <%s>", bad, elt);
+		break;
+	case XML_ATTR_MISSING:
+		parse_fail(st, "<%s> lacks the %s attribute", elt, bad);
+		break;
 	}
-	for (i = 0; i < A_COUNT; i++) {
-		if ((required & A(i)) && vals[i] == NULL) {
-			parse_fail(st, "<%s> lacks the %s attribute", elt,
-			    attr_names[i]);
-			return -1;
-		}
-	}
-	return 0;
+	return -1;
 }
 
 /*
@@ -234,7 +200,8 @@ parse_http_uri(struct parse_state *st, enum attr a, const char *v)
 	}
 	if (strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0) {
 		parse_fail(st, "%s \"%s\" is not an http(s) URI",
-		    attr_names[a], printable(st->namebuf, v));
+		    attr_names[a], xml_printable(st->namebuf,
+		    sizeof(st->namebuf), v));
 		return NULL;
 	}
 	return xstrdup(v);
@@ -260,14 +227,15 @@ start_root(struct parse_state *st, const char **attr)
 		return;
 	if (strcmp(v[A_VERSION], RFC8183_VERSION) != 0) {
 		parse_fail(st, "unsupported version \"%s\" (expected "
-		    RFC8183_VERSION ")", printable(st->namebuf, v[A_VERSION]));
+		    RFC8183_VERSION ")", xml_printable(st->namebuf,
+		    sizeof(st->namebuf), v[A_VERSION]));
 		return;
 	}
 	if (!rfc8183_handle_valid(v[A_PUBLISHER_HANDLE])) {
 		parse_fail(st, "publisher_handle \"%s\" is not a valid handle "
 		    "(1-%d characters of A-Z a-z 0-9 - _ /, no empty path "
-		    "part)", printable(st->namebuf, v[A_PUBLISHER_HANDLE]),
-		    MAX_HANDLE_LENGTH);
+		    "part)", xml_printable(st->namebuf, sizeof(st->namebuf),
+		    v[A_PUBLISHER_HANDLE]), MAX_HANDLE_LENGTH);
 		return;
 	}
 	if (v[A_TAG] != NULL && strlen(v[A_TAG]) > MAX_TAG_LENGTH) {
@@ -286,7 +254,8 @@ start_root(struct parse_state *st, const char **attr)
 		tag = &st->resp->tag;
 		if (uri_valid_base(v[A_SIA_BASE], why, sizeof(why)) == -1) {
 			parse_fail(st, "sia_base \"%s\": %s",
-			    printable(st->namebuf, v[A_SIA_BASE]), why);
+			    xml_printable(st->namebuf, sizeof(st->namebuf),
+			    v[A_SIA_BASE]), why);
 			return;
 		}
 		st->resp->sia_base = xstrdup(v[A_SIA_BASE]);
@@ -452,42 +421,23 @@ parse_text(void *data, const XML_Char *s, int len)
 	struct parse_state	*st = XML_GetUserData(p);
 	/* Base64 characters of a MAX_BPKI_CERT_SIZE certificate. */
 	const size_t		 max_b64 = (MAX_BPKI_CERT_SIZE + 2) / 3 * 4;
-	char			*out;
-	size_t			 n;
-	int			 i;
 
 	if (st->failed)
 		return;
 	switch (st->scope) {
 	case SC_BPKI_TA:
 		/* Keep the base64 without its line breaks. */
-		buf_reserve(&st->text, (size_t)len);
-		out = (char *)st->text.data;
-		n = st->text.len;
-		for (i = 0; i < len; i++) {
-			if (is_xml_space(s[i]))
-				continue;
-			if (n >= max_b64) {
-				parse_fail(st, "<%s> larger than %u bytes",
-				    docs[st->doc].ta, MAX_BPKI_CERT_SIZE);
-				return;
-			}
-			out[n++] = s[i];
-		}
-		st->text.len = n;
+		if (xml_text_add_nospace(&st->text, s, len, max_b64) == -1)
+			parse_fail(st, "<%s> larger than %u bytes",
+			    docs[st->doc].ta, MAX_BPKI_CERT_SIZE);
 		return;
 	case SC_REFERRAL:
 		return;
 	default:
 		break;
 	}
-	for (i = 0; i < len; i++) {
-		if (!is_xml_space(s[i])) {
-			parse_fail(st, "unexpected text in <%s>",
-			    docs[st->doc].root);
-			return;
-		}
-	}
+	if (!xml_text_is_space(s, len))
+		parse_fail(st, "unexpected text in <%s>", docs[st->doc].root);
 }
 
 /*
@@ -497,8 +447,8 @@ parse_text(void *data, const XML_Char *s, int len)
 static int
 parse_doc(struct parse_state *st, const uint8_t *xml, size_t len)
 {
-	enum XML_Error	code;
-	int		rc = -1;
+	char	why[XML_WHY_LEN];
+	int	rc = -1;
 
 	if (len > MAX_RFC8183_SIZE) {
 		doc_fail(st, "document of %zu bytes is larger than %u",
@@ -509,18 +459,9 @@ parse_doc(struct parse_state *st, const uint8_t *xml, size_t len)
 	XML_SetUserData(st->p, st);
 	XML_SetElementHandler(st->p, parse_start, parse_end);
 	XML_SetCharacterDataHandler(st->p, parse_text);
-	/* len fits an int (MAX_RFC8183_SIZE); the final call catches truncation. */
-	if (XML_Parse(st->p, (const char *)xml, (int)len, 0) != XML_STATUS_OK ||
-	    XML_Parse(st->p, NULL, 0, 1) != XML_STATUS_OK) {
-		code = XML_GetErrorCode(st->p);
-		if (code == XML_ERROR_ABORTED)
-			/* Only xml.c's DOCTYPE and entity handlers stop expat. */
-			doc_fail(st, "DOCTYPE or entity declaration refused "
-			    "(no DTD is processed)");
-		else
-			doc_fail(st, "XML not well-formed at line %lu: %s",
-			    (unsigned long)XML_GetCurrentLineNumber(st->p),
-			    XML_ErrorString(code));
+	if (xml_parse_all(st->p, xml, len, why, sizeof(why)) == -1) {
+		/* Ignored if our parse_fail() stopped expat: it said why. */
+		doc_fail(st, "%s", why);
 		goto out;
 	}
 	if (st->failed)
