@@ -23,6 +23,8 @@ size_t	b64_decoded_max(size_t len);
 
 /* Lowercase hex of in into out (2 * len + 1 bytes). */
 void	hex_encode(char *out, const uint8_t *in, size_t len);
+/* Value of one hex digit (either case), or -1. */
+int	hex_value(char c);
 /* Exactly 2 * len hex digits (either case) into out; 0 or -1. */
 int	hex_decode(uint8_t *out, size_t len, const char *in);
 

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "bounds.h"
+#include "encoding.h"
 #include "uri.h"
 
 #define RSYNC_SCHEME	"rsync://"
@@ -20,18 +21,6 @@ uri_char_ok(unsigned char c)
 	    (c >= '0' && c <= '9'))
 		return 1;
 	return strchr("-._~+=:@,", c) != NULL && c != '\0';
-}
-
-static int
-hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /*
@@ -71,8 +60,8 @@ uri_check_path(const char *p, int allow_trailing_slash, char *err,
 					    "truncated %%-escape");
 					return -1;
 				}
-				hi = hexval((unsigned char)seg[i + 1]);
-				lo = hexval((unsigned char)seg[i + 2]);
+				hi = hex_value(seg[i + 1]);
+				lo = hex_value(seg[i + 2]);
 				if (hi < 0 || lo < 0) {
 					snprintf(err, errlen,
 					    "malformed %%-escape");
