@@ -164,6 +164,7 @@ ctl_init(int argc, char *argv[])
 		goto out;
 	}
 	free(path);
+	path = NULL;
 	if (mkdir(c->data_dir, 0700) == -1 && errno != EEXIST) {
 		fprintf(stderr, "rpkipubctl init: %s: %s\n", c->data_dir,
 		    strerror(errno));
@@ -182,6 +183,7 @@ ctl_init(int argc, char *argv[])
 	if ((st = store_open(path)) == NULL)
 		goto out;
 	free(path);
+	path = NULL;
 	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
 		fatalx("RAND_bytes failed");
 	hex_encode(token, rnd, sizeof(rnd));
