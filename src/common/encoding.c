@@ -34,21 +34,15 @@ b64_encode(struct buf *out, const uint8_t *in, size_t len)
 	out->len = (size_t)(p - (char *)out->data);
 }
 
-static int
-b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
+/* Value of each byte in the base64 alphabet; -1 outside it. */
+static const int8_t b64_values[256] = {
+	['A'] = 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+	17, 18, 19, 20, 21, 22, 23, 24, 25,
+	['a'] = 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+	41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51,
+	['0'] = 52, 53, 54, 55, 56, 57, 58, 59, 60, 61,
+	['+'] = 62, ['/'] = 63,
+};
 
 size_t
 b64_decoded_max(size_t len)
@@ -56,62 +50,71 @@ b64_decoded_max(size_t len)
 	return len / 4 * 3 + 3;
 }
 
+/*
+ * One pass, writing straight into reserved space: objects are decoded
+ * from every publish PDU, so this is on the request path.  The table
+ * above holds 0 for bytes outside the alphabet as well as for 'A', so
+ * 'A' is told apart explicitly.
+ */
 int
 b64_decode(struct buf *out, const char *in, size_t len, size_t max)
 {
 	uint32_t	 acc = 0;
-	size_t		 i, n = 0, pad = 0, produced = 0, start = out->len;
-	int		 v;
+	size_t		 i, n = 0, pad = 0, room;
+	uint8_t		*start, *p;
 
-	buf_reserve(out, b64_decoded_max(len) < max ? b64_decoded_max(len) :
-	    max);
+	room = b64_decoded_max(len) < max ? b64_decoded_max(len) : max;
+	buf_reserve(out, room);
+	start = p = out->data + out->len;
 	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)in[i];
+		unsigned char	c = (unsigned char)in[i];
+		int		v = b64_values[c];
 
-		if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
-			continue;
-		if (c == '=') {
+		if (v == 0 && c != 'A') {
+			if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
+				continue;
+			if (c != '=')
+				return -1;	/* outside the alphabet */
 			pad++;
 			continue;
 		}
-		if (pad > 0 || (v = b64_value(c)) < 0)
-			goto fail;	/* data after padding, or bad char */
+		if (pad > 0)
+			return -1;		/* data after padding */
 		acc = (acc << 6) | (uint32_t)v;
 		if (++n % 4 == 0) {
-			if (produced + 3 > max)
-				goto fail;
-			buf_addc(out, (char)(acc >> 16));
-			buf_addc(out, (char)(acc >> 8));
-			buf_addc(out, (char)acc);
-			produced += 3;
+			if ((size_t)(p - start) + 3 > room)
+				return -1;
+			*p++ = (uint8_t)(acc >> 16);
+			*p++ = (uint8_t)(acc >> 8);
+			*p++ = (uint8_t)acc;
 			acc = 0;
 		}
 	}
 	switch (n % 4) {
 	case 0:
 		if (pad != 0)
-			goto fail;
+			return -1;
 		break;
 	case 2:
 		/* 12 bits: one byte, the low 4 bits must be zero. */
-		if (pad != 2 || (acc & 0xf) != 0 || produced + 1 > max)
-			goto fail;
-		buf_addc(out, (char)(acc >> 4));
+		if (pad != 2 || (acc & 0xf) != 0 ||
+		    (size_t)(p - start) + 1 > room)
+			return -1;
+		*p++ = (uint8_t)(acc >> 4);
 		break;
 	case 3:
 		/* 18 bits: two bytes, the low 2 bits must be zero. */
-		if (pad != 1 || (acc & 0x3) != 0 || produced + 2 > max)
-			goto fail;
-		buf_addc(out, (char)(acc >> 10));
-		buf_addc(out, (char)(acc >> 2));
+		if (pad != 1 || (acc & 0x3) != 0 ||
+		    (size_t)(p - start) + 2 > room)
+			return -1;
+		*p++ = (uint8_t)(acc >> 10);
+		*p++ = (uint8_t)(acc >> 2);
 		break;
 	default:
-		goto fail;
+		return -1;
 	}
+	out->len += (size_t)(p - start);
 	return 0;
- fail:
-	out->len = start;
-	return -1;
 }
 
 void

@@ -14,9 +14,15 @@
 #include "log.h"
 #include "uri.h"
 
+#define ENGINE_MAINTAIN_SECS	1	/* WAL checkpoint interval */
+
 struct engine {
 	struct store		*st;
+	struct store		*maint_st;	/* the maintenance thread's */
 	pthread_t		 thread;
+	pthread_t		 maint_thread;
+	pthread_cond_t		 maint_wake;
+	uint64_t		 commits;	/* since start */
 	pthread_mutex_t		 mtx;
 	pthread_cond_t		 wake;		/* writer: work or stop */
 	pthread_cond_t		 done;		/* submitters: a batch ended */
@@ -334,9 +340,40 @@ engine_writer(void *arg)
 		for (q = batch; q != NULL; q = q->next)
 			q->done = 1;
 		e->inflight = 0;
+		e->commits++;
 		pthread_cond_broadcast(&e->done);
 		pthread_mutex_unlock(&e->mtx);
 	}
+	return NULL;
+}
+
+/*
+ * The maintenance thread: store upkeep (WAL checkpoints) once a second
+ * after commits, on its own connection, so the writer never does it
+ * while publishers wait.
+ */
+static void *
+engine_maintainer(void *arg)
+{
+	struct engine	*e = arg;
+	struct timespec	 ts;
+	uint64_t	 seen = 0, now;
+
+	pthread_mutex_lock(&e->mtx);
+	while (!e->stop) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += ENGINE_MAINTAIN_SECS;
+		pthread_cond_timedwait(&e->maint_wake, &e->mtx, &ts);
+		if ((now = e->commits) == seen)
+			continue;
+		seen = now;
+		pthread_mutex_unlock(&e->mtx);
+		store_maintain(e->maint_st);
+		pthread_mutex_lock(&e->mtx);
+	}
+	pthread_mutex_unlock(&e->mtx);
+	/* A last one, so a clean stop leaves a small WAL. */
+	store_maintain(e->maint_st);
 	return NULL;
 }
 
@@ -346,15 +383,20 @@ engine_start(const char *store_path)
 	struct engine	*e;
 
 	e = xcalloc(1, sizeof(*e));
-	if ((e->st = store_open(store_path)) == NULL) {
+	if ((e->st = store_open(store_path)) == NULL ||
+	    store_tune_writer(e->st) == -1 ||
+	    (e->maint_st = store_open(store_path)) == NULL) {
+		store_close(e->st);
 		free(e);
 		return NULL;
 	}
 	pthread_mutex_init(&e->mtx, NULL);
 	pthread_cond_init(&e->wake, NULL);
 	pthread_cond_init(&e->done, NULL);
-	if (pthread_create(&e->thread, NULL, engine_writer, e) != 0)
-		fatalx("engine: cannot start the writer thread");
+	pthread_cond_init(&e->maint_wake, NULL);
+	if (pthread_create(&e->thread, NULL, engine_writer, e) != 0 ||
+	    pthread_create(&e->maint_thread, NULL, engine_maintainer, e) != 0)
+		fatalx("engine: cannot start the writer threads");
 	return e;
 }
 
@@ -366,9 +408,13 @@ engine_stop(struct engine *e)
 	pthread_mutex_lock(&e->mtx);
 	e->stop = 1;
 	pthread_cond_signal(&e->wake);
+	pthread_cond_signal(&e->maint_wake);
 	pthread_mutex_unlock(&e->mtx);
 	pthread_join(e->thread, NULL);
+	pthread_join(e->maint_thread, NULL);
 	store_close(e->st);
+	store_close(e->maint_st);
+	pthread_cond_destroy(&e->maint_wake);
 	pthread_mutex_destroy(&e->mtx);
 	pthread_cond_destroy(&e->wake);
 	pthread_cond_destroy(&e->done);

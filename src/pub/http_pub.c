@@ -78,7 +78,10 @@ http_reply(struct pubd *d, struct MHD_Connection *con, const struct buf *xml)
 	uint8_t			*der;
 	size_t			 derlen;
 
-	if ((der = pubd_sign(d, xml->data, xml->len, &derlen)) == NULL) {
+	pubd_cpu_enter(d);
+	der = pubd_sign(d, xml->data, xml->len, &derlen);
+	pubd_cpu_leave(d);
+	if (der == NULL) {
 		metrics_http(HTTP_RESULT_INTERNAL);
 		return http_plain(con, MHD_HTTP_INTERNAL_SERVER_ERROR,
 		    "cannot sign the reply\n");
@@ -145,8 +148,7 @@ http_process(struct pubd *d, struct MHD_Connection *con, struct http_req *req)
 		}
 		goto out;
 	}
-	if ((ta = bpki_cert_from_der(pub->bpki_ta, pub->bpki_ta_len)) ==
-	    NULL) {
+	if ((ta = pubd_publisher_ta(d, pub)) == NULL) {
 		log_err("publisher %s: stored BPKI TA does not parse",
 		    pub->handle);
 		metrics_http(HTTP_RESULT_INTERNAL);
@@ -155,17 +157,20 @@ http_process(struct pubd *d, struct MHD_Connection *con, struct http_req *req)
 		goto out;
 	}
 
+	pubd_cpu_enter(d);
 	cf = cms_verify(req->body.data, req->body.len, ta, time(NULL), &v, err,
 	    sizeof(err));
+	if (cf == CMS_OK && rfc8181_parse(v.content, v.content_len,
+	    d->cfg->max_object, &msg, err, sizeof(err)) == -1)
+		result = ERR_XML;
+	pubd_cpu_leave(d);
 	if (cf != CMS_OK) {
 		metrics_cms_failure(cf);
 		result = ERR_BAD_CMS;
 		http_error_xml(&xml, result, err);
 		goto reply;
 	}
-	if (rfc8181_parse(v.content, v.content_len, d->cfg->max_object, &msg,
-	    err, sizeof(err)) == -1) {
-		result = ERR_XML;
+	if (msg == NULL) {
 		http_error_xml(&xml, result, err);
 		goto reply;
 	}

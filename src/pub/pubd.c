@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <microhttpd.h>
 
@@ -81,6 +82,99 @@ pubd_store_put(struct pubd *d, struct store *st)
 	store_close(st);
 }
 
+struct pubd_ta {
+	char		*handle;
+	uint8_t		*der;
+	size_t		 len;
+	X509		*x;
+	struct pubd_ta	*next;
+};
+
+static void
+pubd_ta_free_all(struct pubd *d)
+{
+	struct pubd_ta	*t, *next;
+	size_t		 i;
+
+	for (i = 0; i < PUBD_TA_BUCKETS; i++) {
+		for (t = d->ta_cache[i]; t != NULL; t = next) {
+			next = t->next;
+			X509_free(t->x);
+			free(t->handle);
+			free(t->der);
+			free(t);
+		}
+		d->ta_cache[i] = NULL;
+	}
+	d->ta_count = 0;
+}
+
+static size_t
+pubd_ta_bucket(const char *handle)
+{
+	uint32_t	h = 2166136261u;	/* FNV-1a */
+
+	for (; *handle != '\0'; handle++)
+		h = (h ^ (uint8_t)*handle) * 16777619u;
+	return h % PUBD_TA_BUCKETS;
+}
+
+X509 *
+pubd_publisher_ta(struct pubd *d, const struct store_publisher *p)
+{
+	struct pubd_ta	*t;
+	X509		*x = NULL;
+	size_t		 b = pubd_ta_bucket(p->handle);
+
+	pthread_mutex_lock(&d->ta_lock);
+	for (t = d->ta_cache[b]; t != NULL; t = t->next) {
+		if (strcmp(t->handle, p->handle) == 0)
+			break;
+	}
+	/* Re-registered publishers get a new TA: compare the DER. */
+	if (t != NULL && t->len == p->bpki_ta_len &&
+	    memcmp(t->der, p->bpki_ta, t->len) == 0) {
+		X509_up_ref(t->x);
+		x = t->x;
+		goto out;
+	}
+	if ((x = bpki_cert_from_der(p->bpki_ta, p->bpki_ta_len)) == NULL)
+		goto out;
+	if (t == NULL) {
+		if (d->ta_count >= PUBD_TA_CACHE_MAX)
+			pubd_ta_free_all(d);
+		t = xcalloc(1, sizeof(*t));
+		t->handle = xstrdup(p->handle);
+		t->next = d->ta_cache[b];
+		d->ta_cache[b] = t;
+		d->ta_count++;
+	} else {
+		X509_free(t->x);
+		free(t->der);
+	}
+	t->der = xmalloc(p->bpki_ta_len);
+	memcpy(t->der, p->bpki_ta, p->bpki_ta_len);
+	t->len = p->bpki_ta_len;
+	t->x = x;
+	X509_up_ref(x);
+ out:
+	pthread_mutex_unlock(&d->ta_lock);
+	return x;
+}
+
+void
+pubd_cpu_enter(struct pubd *d)
+{
+	while (sem_wait(&d->cpu_slots) == -1)
+		;	/* EINTR */
+}
+
+void
+pubd_cpu_leave(struct pubd *d)
+{
+	sem_post(&d->cpu_slots);
+}
+
 uint8_t *
 pubd_sign(struct pubd *d, const uint8_t *xml, size_t len, size_t *derlen)
 {
@@ -117,11 +211,17 @@ struct pubd *
 pubd_start(const char *data_dir)
 {
 	struct pubd	*d;
+	long		 ncpu;
 
 	d = xcalloc(1, sizeof(*d));
 	clock_gettime(CLOCK_MONOTONIC, &d->started);
 	pthread_rwlock_init(&d->bpki_lock, NULL);
 	pthread_mutex_init(&d->pool_lock, NULL);
+	pthread_mutex_init(&d->ta_lock, NULL);
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	if (sem_init(&d->cpu_slots, 0, ncpu > 0 ? (unsigned int)ncpu : 1) ==
+	    -1)
+		fatalx("sem_init: %s", strerror(errno));
 	if ((d->cfg = config_load(data_dir)) == NULL)
 		goto fail;
 	d->store_path = config_path(d->cfg, CONFIG_STORE);
@@ -171,7 +271,10 @@ pubd_stop(struct pubd *d)
 	free(d->store_path);
 	free(d->bpki_dir);
 	config_free(d->cfg);
+	pubd_ta_free_all(d);
 	pthread_rwlock_destroy(&d->bpki_lock);
 	pthread_mutex_destroy(&d->pool_lock);
+	pthread_mutex_destroy(&d->ta_lock);
+	sem_destroy(&d->cpu_slots);
 	free(d);
 }

@@ -18,6 +18,7 @@
 #define RPKIPUB_PUBD_H
 
 #include <pthread.h>
+#include <semaphore.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -28,7 +29,11 @@
 #include "store.h"
 
 #define PUBD_STORE_POOL		16	/* idle read connections kept */
+#define PUBD_TA_BUCKETS		1024	/* publisher TA cache hash size */
+#define PUBD_TA_CACHE_MAX	100000	/* entries before it is emptied */
 #define PUBD_MAINTAIN_SECS	3600	/* BPKI renewal check interval */
+
+struct pubd_ta;
 
 struct pubd {
 	struct config		*cfg;
@@ -48,6 +53,16 @@ struct pubd {
 	size_t			 npool;
 	struct MHD_Daemon	*http;
 	struct MHD_Daemon	*admin;
+	/*
+	 * CPU-heavy request steps (CMS verify, XML parse, reply signing)
+	 * run at most one per CPU at a time, so twenty waiting connections
+	 * cannot starve the writer thread that all of them wait for.
+	 */
+	sem_t			 cpu_slots;
+	/* Decoded publisher BPKI TAs, keyed by handle, checked by DER. */
+	pthread_mutex_t		 ta_lock;
+	struct pubd_ta		*ta_cache[PUBD_TA_BUCKETS];
+	size_t			 ta_count;
 };
 
 struct pubd	*pubd_start(const char *data_dir);
@@ -58,6 +73,14 @@ int		 pubd_maintain(struct pubd *);
 /* Borrow a store connection (NULL on error) and give it back. */
 struct store	*pubd_store_get(struct pubd *);
 void		 pubd_store_put(struct pubd *, struct store *);
+/*
+ * The publisher's BPKI TA as an X509 (a new reference: X509_free it),
+ * decoded once and cached while its DER stays the same.  NULL if the
+ * stored DER does not parse.
+ */
+X509		*pubd_publisher_ta(struct pubd *, const struct store_publisher *);
+void		 pubd_cpu_enter(struct pubd *);
+void		 pubd_cpu_leave(struct pubd *);
 /* Sign an XML reply with the server's BPKI; malloc'd DER or NULL. */
 uint8_t		*pubd_sign(struct pubd *, const uint8_t *xml, size_t len,
 		    size_t *derlen);

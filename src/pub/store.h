@@ -54,6 +54,18 @@ typedef int (*store_publisher_cb)(const struct store_publisher *, void *arg);
 /* Open the store at path (created with its schema if absent). */
 struct store	*store_open(const char *path);
 void		 store_close(struct store *);
+/*
+ * Tune a connection that will be the engine's only writer: a large page
+ * cache, and no checkpoints in the commit path (store_maintain() does
+ * them from another connection).
+ */
+int		 store_tune_writer(struct store *);
+/*
+ * Background upkeep, on a connection of its own, every second or so
+ * (SQLite: checkpoint the WAL into the database without blocking the
+ * writer).  0 or -1.
+ */
+int		 store_maintain(struct store *);
 
 /* Write transactions, and savepoints inside them (one per query). */
 int	store_begin(struct store *);
