@@ -15,6 +15,8 @@
 
 #include <cmocka.h>
 
+#include "fileio.h"
+
 #include "buf.h"
 #include "encoding.h"
 #include "bounds.h"
@@ -32,27 +34,18 @@
 /* "AAEC" is the base64 of the three bytes 00 01 02. */
 #define PUB(x)	"<publish uri=\"" URI "\">" x "</publish>"
 
+/* A file under tests/data (TEST_DATA), read with the library's reader. */
 static uint8_t *
 read_data(const char *rel, size_t *len)
 {
 	const char	*dir = getenv("TEST_DATA");
 	char		 path[1024];
-	FILE		*f;
-	uint8_t		*data;
-	long		 n;
+	char		*data;
 
 	snprintf(path, sizeof(path), "%s/%s", dir ? dir : "tests/data", rel);
-	if ((f = fopen(path, "rb")) == NULL)
-		fail_msg("cannot open %s", path);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	data = malloc((size_t)n + 1);
-	assert_non_null(data);
-	assert_int_equal(fread(data, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	*len = (size_t)n;
-	return data;
+	if ((data = file_read(path, 16 * 1024 * 1024, len)) == NULL)
+		fail_msg("cannot read %s", path);
+	return (uint8_t *)data;
 }
 
 static struct rfc8181_msg *
