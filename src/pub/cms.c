@@ -54,6 +54,7 @@ static const char *const cms_fail_names[CMS_FAIL_COUNT] = {
 	[CMS_FAIL_EXPIRED] = "expired",
 	[CMS_FAIL_REVOKED] = "revoked",
 	[CMS_FAIL_CRL] = "crl",
+	[CMS_FAIL_SIGNING_TIME] = "signing_time",
 };
 
 const char *
@@ -714,9 +715,6 @@ cms_verify(const uint8_t *der, size_t len, X509 *ta, time_t now,
 		err[0] = '\0';
 	ERR_clear_error();
 
-	if (!EVP_Digest(der, len, out->digest, NULL, EVP_sha256(), NULL))
-		fatalx("%s: SHA-256 failed", __func__);
-
 	/* d2i takes a long; bodies are bounded far below this anyway. */
 	if (len == 0 || len > INT32_MAX) {
 		cms_seterr(err, errlen, "message of %zu bytes", len);
@@ -764,6 +762,40 @@ cms_verify(const uint8_t *der, size_t len, X509 *ta, time_t now,
 	rc = cms_check_ee(ee, crl, crls, ta, now, err, errlen);
 	if (rc != CMS_OK)
 		goto out;
+
+	/*
+	 * A signing-time in the future would, once accepted, make every
+	 * later honest message look like a replay (RFC 6492 section
+	 * 3.1.2): allow only clock skew.
+	 */
+	if (stime > now + CMS_MAX_CLOCK_SKEW) {
+		char	t1[32];
+
+		time_fmt(stime, t1, sizeof(t1));
+		cms_seterr(err, errlen, "RFC 6492 section 3.1.2: signing-time "
+		    "%s is more than %d s in the future; check the CA's clock",
+		    t1, CMS_MAX_CLOCK_SKEW);
+		rc = CMS_FAIL_SIGNING_TIME;
+		goto out;
+	}
+
+	/*
+	 * The replay key: the signature value.  The signer fixed it; the
+	 * outer encoding is not signed and BER allows re-encoding a message
+	 * into other bytes, so a hash of the raw request would let a
+	 * re-encoded copy pass as new.
+	 */
+	{
+		CMS_SignerInfo		*si;
+		ASN1_OCTET_STRING	*sig;
+
+		si = sk_CMS_SignerInfo_value(CMS_get0_SignerInfos(cms), 0);
+		sig = CMS_SignerInfo_get0_signature(si);
+		if (!EVP_Digest(ASN1_STRING_get0_data(sig),
+		    (size_t)ASN1_STRING_length(sig), out->digest, NULL,
+		    EVP_sha256(), NULL))
+			fatalx("%s: SHA-256 failed", __func__);
+	}
 
 	pos = CMS_get0_content(cms);
 	out->content_len = (size_t)ASN1_STRING_length(*pos);

@@ -14,6 +14,9 @@
 
 #include <openssl/x509.h>
 
+/* Seconds a signing-time may lie in the future (clock skew). */
+#define CMS_MAX_CLOCK_SKEW	300
+
 /* Why a message failed; also the label of a metric. */
 enum cms_fail {
 	CMS_OK = 0,
@@ -24,6 +27,7 @@ enum cms_fail {
 	CMS_FAIL_EXPIRED,	/* EE not yet valid or expired */
 	CMS_FAIL_REVOKED,	/* EE revoked by the CRL */
 	CMS_FAIL_CRL,		/* CRL missing, not current, wrong issuer, bad signature */
+	CMS_FAIL_SIGNING_TIME,	/* signing-time beyond clock skew in the future */
 	CMS_FAIL_COUNT
 };
 
@@ -31,14 +35,13 @@ struct cms_verified {
 	uint8_t	*content;	/* the eContent (XML), caller frees */
 	size_t	 content_len;
 	time_t	 signing_time;	/* signed attribute (RFC 5652 section 11.3) */
-	uint8_t	 digest[32];	/* SHA-256 of the whole CMS message */
+	uint8_t	 digest[32];	/* SHA-256 of the signature: replay key */
 };
 
 /*
  * Verify der against the publisher's BPKI trust anchor ta at time now.
  * Returns CMS_OK and fills *out, or a failure with a reason (citing the
- * RFC section) in err.  Nothing is allocated on failure; out->digest is
- * set even then, to name the rejected message in logs.
+ * RFC section) in err.  Nothing is allocated on failure.
  */
 enum cms_fail	 cms_verify(const uint8_t *der, size_t len, X509 *ta,
 		    time_t now, struct cms_verified *out, char *err,

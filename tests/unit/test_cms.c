@@ -337,8 +337,6 @@ test_roundtrip(void **state)
 	assert_int_equal(v.content_len, strlen(XML));
 	assert_memory_equal(v.content, XML, v.content_len);
 	assert_true(v.signing_time >= t0 - 1 && v.signing_time <= t1 + 1);
-	assert_true(EVP_Digest(der, len, md, NULL, EVP_sha256(), NULL));
-	assert_memory_equal(v.digest, md, 32);
 	free(v.content);
 
 	/* What cms_sign() produced: exactly the three signed attributes. */
@@ -346,6 +344,15 @@ test_roundtrip(void **state)
 	cms = d2i_CMS_ContentInfo(NULL, &p, (long)len);
 	assert_non_null(cms);
 	si = sk_CMS_SignerInfo_value(CMS_get0_SignerInfos(cms), 0);
+	/* The replay key is the hash of the signature value. */
+	{
+		ASN1_OCTET_STRING *sig = CMS_SignerInfo_get0_signature(si);
+
+		assert_true(EVP_Digest(ASN1_STRING_get0_data(sig),
+		    (size_t)ASN1_STRING_length(sig), md, NULL, EVP_sha256(),
+		    NULL));
+		assert_memory_equal(v.digest, md, 32);
+	}
 	assert_int_equal(CMS_signed_get_attr_count(si), 3);
 	assert_true(CMS_signed_get_attr_by_NID(si, NID_pkcs9_signingTime,
 	    -1) >= 0);
@@ -353,8 +360,12 @@ test_roundtrip(void **state)
 	    -1) < 0);
 	CMS_ContentInfo_free(cms);
 
-	/* Verification still works at the edges of the EE's validity. */
-	expect(der, len, fx->a.b->ta, t0 - 3500, CMS_OK, NULL);
+	/*
+	 * At the start of the EE's validity (an hour back) the EE would
+	 * still do, but the signing-time is then far in the future.
+	 */
+	expect(der, len, fx->a.b->ta, t0 - 3500, CMS_FAIL_SIGNING_TIME,
+	    "in the future");
 	free(der);
 }
 
@@ -961,6 +972,64 @@ test_threads(void **state)
 	}
 }
 
+/*
+ * The outer encoding is not signed: a copy re-encoded with a long-form
+ * length is other bytes but the same message, and must give the same
+ * replay key (else replay protection could be bypassed).
+ */
+static void
+test_replay_key_encoding(void **state)
+{
+	struct cms_verified	 v1, v2;
+	uint8_t			*der, *ber;
+	size_t			 len, hdr;
+	char			 err[256];
+
+	der = sign_ok(fx->a.b, &len);
+	assert_int_equal(der[0], 0x30);
+	assert_int_equal(der[1], 0x82);		/* two length bytes */
+	hdr = 4;
+	ber = malloc(len + 2);
+	assert_non_null(ber);
+	ber[0] = 0x30;
+	ber[1] = 0x84;				/* four length bytes */
+	ber[2] = 0;
+	ber[3] = 0;
+	ber[4] = der[2];
+	ber[5] = der[3];
+	memcpy(ber + 6, der + hdr, len - hdr);
+	assert_int_equal(cms_verify(der, len, fx->a.b->ta, time(NULL), &v1,
+	    err, sizeof(err)), CMS_OK);
+	assert_int_equal(cms_verify(ber, len + 2, fx->a.b->ta, time(NULL), &v2,
+	    err, sizeof(err)), CMS_OK);
+	assert_memory_equal(v1.digest, v2.digest, 32);
+	free(v1.content);
+	free(v2.content);
+	free(ber);
+	free(der);
+}
+
+/* A signing-time beyond clock skew in the future is refused. */
+static void
+test_future_signing_time(void **state)
+{
+	struct cms_verified	 v;
+	uint8_t			*der;
+	size_t			 len;
+	char			 err[256];
+
+	der = sign_ok(fx->a.b, &len);
+	assert_int_equal(cms_verify(der, len, fx->a.b->ta,
+	    time(NULL) - CMS_MAX_CLOCK_SKEW - 60, &v, err, sizeof(err)),
+	    CMS_FAIL_SIGNING_TIME);
+	assert_non_null(strstr(err, "in the future"));
+	assert_int_equal(cms_verify(der, len, fx->a.b->ta,
+	    time(NULL) - CMS_MAX_CLOCK_SKEW + 60, &v, err, sizeof(err)),
+	    CMS_OK);
+	free(v.content);
+	free(der);
+}
+
 int
 main(void)
 {
@@ -985,6 +1054,8 @@ main(void)
 		cmocka_unit_test(test_sid),
 		cmocka_unit_test(test_versions),
 		cmocka_unit_test(test_digest_algorithms),
+		cmocka_unit_test(test_replay_key_encoding),
+		cmocka_unit_test(test_future_signing_time),
 		cmocka_unit_test(test_signature_algorithm),
 		cmocka_unit_test(test_signer_count),
 		cmocka_unit_test(test_signed_attrs),
