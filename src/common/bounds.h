@@ -30,6 +30,10 @@
 #define MAX_XML_DEPTH		8
 /* Concurrent HTTP connections on the publication listener. */
 #define MAX_CONNECTIONS		256
+/* Connections from one IP address on the RFC 8181 listener. */
+#define MAX_CONNECTIONS_PER_IP	64
+/* Request body bytes buffered by all connections together. */
+#define MAX_BUFFERED_BODIES	(512u * 1024 * 1024)
 /* Idle seconds before an HTTP connection is closed. */
 #define HTTP_TIMEOUT		60
 /* Queries one group commit takes from the queue. */

@@ -221,10 +221,15 @@ engine_apply(struct store *st, struct engine_query *q, time_t now)
 	q->changed = 0;
 	if ((found = store_publisher_get(st, q->handle, &p)) == -1)
 		goto out;
-	if (!found) {
-		/* Removed between authentication and commit. */
-		engine_reply_error(q, ERR_PERMISSION, NULL,
-		    "unknown publisher");
+	if (!found || p->id != q->publisher_id) {
+		/*
+		 * Removed, or removed and registered again with another
+		 * BPKI TA, between authentication and commit: the message
+		 * was verified against a registration that is gone.
+		 */
+		engine_reply_error(q, ERR_PERMISSION, NULL, "the publisher "
+		    "was removed or registered again while this query was "
+		    "processed (RFC 8183 registration changed); retry");
 		rc = 0;
 		goto out;
 	}
@@ -326,12 +331,13 @@ engine_writer(void *arg)
 		if (failed) {
 			store_rollback(e->st);
 			log_err("store transaction of %zu queries failed; "
-			    "none applied", n);
+			    "all get other_error", n);
 			for (q = batch; q != NULL; q = q->next) {
 				engine_reply_error(q, ERR_OTHER, NULL,
-				    "the publication server could not store "
-				    "the change; nothing was applied, retry "
-				    "later");
+				    "the publication server could not commit "
+				    "the change; it was most likely not "
+				    "applied: send a list query to check, "
+				    "then retry");
 				q->changed = 0;
 			}
 		}
@@ -385,6 +391,7 @@ engine_start(const char *store_path)
 	e = xcalloc(1, sizeof(*e));
 	if ((e->st = store_open(store_path)) == NULL ||
 	    store_tune_writer(e->st) == -1 ||
+	    store_check_durable(e->st) == -1 ||
 	    (e->maint_st = store_open(store_path)) == NULL) {
 		store_close(e->st);
 		free(e);

@@ -26,6 +26,7 @@ struct engine;
 struct engine_query {
 	/* in */
 	const char			*handle;
+	int64_t				 publisher_id;	/* as verified */
 	const struct rfc8181_msg	*msg;
 	time_t				 signing_time;
 	uint8_t				 digest[32];	/* of the CMS */

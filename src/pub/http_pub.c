@@ -5,6 +5,7 @@
  * type, size); everything the publisher did wrong inside an authentic
  * message travels back as a signed report_error.
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,11 +23,15 @@
 #include "rfc8183.h"
 
 struct http_req {
-	struct timespec	 start;
-	struct buf	 body;
-	char		*handle;
-	int		 too_large;
+	struct timespec		 start;
+	struct buf		 body;
+	struct store_publisher	*pub;		/* looked up before the body */
+	int			 too_large;
+	int			 busy;		/* MAX_BUFFERED_BODIES reached */
 };
+
+/* Bytes of request bodies held by all connections together. */
+static atomic_size_t	http_buffered;
 
 static enum MHD_Result
 http_plain(struct MHD_Connection *con, unsigned int status, const char *text)
@@ -111,8 +116,7 @@ http_error_xml(struct buf *xml, enum rfc8181_error code, const char *text)
 static enum MHD_Result
 http_process(struct pubd *d, struct MHD_Connection *con, struct http_req *req)
 {
-	struct store_publisher	*pub = NULL;
-	struct store		*st;
+	const struct store_publisher *pub;
 	struct rfc8181_msg	*msg = NULL;
 	struct cms_verified	 v;
 	struct engine_query	 q;
@@ -122,32 +126,12 @@ http_process(struct pubd *d, struct MHD_Connection *con, struct http_req *req)
 	enum rfc8181_error	 result;
 	enum MHD_Result		 ret;
 	char			 err[512];
-	int			 found;
 
 	memset(&v, 0, sizeof(v));
 	engine_query_init(&q);
 	buf_init(&xml);
 
-	if ((st = pubd_store_get(d)) == NULL) {
-		metrics_http(HTTP_RESULT_INTERNAL);
-		ret = http_plain(con, MHD_HTTP_SERVICE_UNAVAILABLE,
-		    "store unavailable\n");
-		goto out;
-	}
-	found = store_publisher_get(st, req->handle, &pub);
-	pubd_store_put(d, st);
-	if (found != 1) {
-		if (found == 0)
-			ret = http_refuse(con, HTTP_RESULT_NOT_FOUND,
-			    MHD_HTTP_NOT_FOUND, req->handle,
-			    "unknown publisher\n");
-		else {
-			metrics_http(HTTP_RESULT_INTERNAL);
-			ret = http_plain(con, MHD_HTTP_SERVICE_UNAVAILABLE,
-			    "store unavailable\n");
-		}
-		goto out;
-	}
+	pub = req->pub;
 	if ((ta = pubd_publisher_ta(d, pub)) == NULL) {
 		log_err("publisher %s: stored BPKI TA does not parse",
 		    pub->handle);
@@ -183,6 +167,7 @@ http_process(struct pubd *d, struct MHD_Connection *con, struct http_req *req)
 	}
 
 	q.handle = pub->handle;
+	q.publisher_id = pub->id;
 	q.msg = msg;
 	q.signing_time = v.signing_time;
 	memcpy(q.digest, v.digest, sizeof(q.digest));
@@ -207,7 +192,6 @@ http_process(struct pubd *d, struct MHD_Connection *con, struct http_req *req)
 	X509_free(ta);
 	free(v.content);
 	rfc8181_msg_free(msg);
-	store_publisher_free(pub);
 	engine_query_free(&q);
 	buf_free(&xml);
 	return ret;
@@ -220,10 +204,13 @@ http_handler(void *cls, struct MHD_Connection *con, const char *url,
 {
 	struct pubd		*d = cls;
 	struct http_req		*req = *con_cls;
+	struct store_publisher	*pub = NULL;
+	struct store		*st;
 	const char		*svc = config_service_path(d->cfg);
 	const char		*clen, *handle;
 	size_t			 n = strlen(svc);
 	unsigned long long	 len;
+	int			 found;
 
 	if (req == NULL) {
 		/* First call: headers only.  Refuse early, before the body. */
@@ -252,29 +239,64 @@ http_handler(void *cls, struct MHD_Connection *con, const char *url,
 			return http_refuse(con, HTTP_RESULT_TOO_LARGE,
 			    MHD_HTTP_CONTENT_TOO_LARGE, handle,
 			    "request body larger than max_body\n");
+		/*
+		 * Look the publisher up now, so a request for nobody is
+		 * answered before a byte of its body is buffered.
+		 */
+		if ((st = pubd_store_get(d)) == NULL) {
+			metrics_http(HTTP_RESULT_INTERNAL);
+			return http_plain(con, MHD_HTTP_SERVICE_UNAVAILABLE,
+			    "store unavailable\n");
+		}
+		found = store_publisher_get(st, handle, &pub);
+		pubd_store_put(d, st);
+		if (found == 0)
+			return http_refuse(con, HTTP_RESULT_NOT_FOUND,
+			    MHD_HTTP_NOT_FOUND, handle, "unknown publisher\n");
+		if (found == -1) {
+			metrics_http(HTTP_RESULT_INTERNAL);
+			return http_plain(con, MHD_HTTP_SERVICE_UNAVAILABLE,
+			    "store unavailable\n");
+		}
 		req = xcalloc(1, sizeof(*req));
 		clock_gettime(CLOCK_MONOTONIC, &req->start);
 		buf_init(&req->body);
-		req->handle = xstrdup(handle);
+		req->pub = pub;
 		*con_cls = req;
 		return MHD_YES;
 	}
 	if (*upload_size > 0) {
-		/* Chunked bodies have no Content-Length: count as they come. */
-		if (!req->too_large &&
-		    req->body.len + *upload_size <= d->cfg->max_body)
-			buf_add(&req->body, upload, *upload_size);
-		else {
+		/*
+		 * Chunked bodies have no Content-Length: count as they come.
+		 * Past a limit the rest is read and dropped (MHD cannot
+		 * answer during the upload), so memory stays bounded.
+		 */
+		if (req->too_large || req->busy)
+			;
+		else if (req->body.len + *upload_size > d->cfg->max_body)
 			req->too_large = 1;
-			buf_free(&req->body);
+		else if (atomic_fetch_add(&http_buffered, *upload_size) +
+		    *upload_size > MAX_BUFFERED_BODIES) {
+			atomic_fetch_sub(&http_buffered, *upload_size);
+			req->busy = 1;
+		} else {
+			buf_add(&req->body, upload, *upload_size);
+			*upload_size = 0;
+			return MHD_YES;
 		}
+		atomic_fetch_sub(&http_buffered, req->body.len);
+		buf_free(&req->body);
 		*upload_size = 0;
 		return MHD_YES;
 	}
 	if (req->too_large)
 		return http_refuse(con, HTTP_RESULT_TOO_LARGE,
-		    MHD_HTTP_CONTENT_TOO_LARGE, req->handle,
+		    MHD_HTTP_CONTENT_TOO_LARGE, req->pub->handle,
 		    "request body larger than max_body\n");
+	if (req->busy)
+		return http_refuse(con, HTTP_RESULT_BUSY,
+		    MHD_HTTP_SERVICE_UNAVAILABLE, req->pub->handle,
+		    "server busy: too many large requests at once; retry\n");
 	return http_process(d, con, req);
 }
 
@@ -286,8 +308,9 @@ http_completed(void *cls, struct MHD_Connection *con, void **con_cls,
 
 	if (req == NULL)
 		return;
+	atomic_fetch_sub(&http_buffered, req->body.len);
 	buf_free(&req->body);
-	free(req->handle);
+	store_publisher_free(req->pub);
 	free(req);
 	*con_cls = NULL;
 }
@@ -314,6 +337,8 @@ http_pub_start(struct pubd *d)
 	m = MHD_start_daemon(flags, 0, NULL, NULL, http_handler, d,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)MAX_CONNECTIONS,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	    (unsigned int)MAX_CONNECTIONS_PER_IP,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_TIMEOUT,
 	    MHD_OPTION_NOTIFY_COMPLETED, http_completed, d,
 	    MHD_OPTION_END);

@@ -11,7 +11,7 @@ static const double latency_bounds[] = {
 
 static const char *const http_names[HTTP_RESULT_COUNT] = {
 	"http_not_found", "http_method_not_allowed", "http_too_large",
-	"http_unsupported_media_type", "http_internal_error",
+	"http_unsupported_media_type", "http_internal_error", "http_busy",
 };
 
 static atomic_uint_fast64_t	requests[ERR_COUNT];

@@ -61,6 +61,11 @@ void		 store_close(struct store *);
  */
 int		 store_tune_writer(struct store *);
 /*
+ * Check, on this connection, that a COMMIT is durable when it returns
+ * (SQLite: journal_mode WAL and synchronous FULL).  0, or -1 (logged).
+ */
+int		 store_check_durable(struct store *);
+/*
  * Background upkeep, on a connection of its own, every second or so
  * (SQLite: checkpoint the WAL into the database without blocking the
  * writer).  0 or -1.

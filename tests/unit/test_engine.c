@@ -104,6 +104,18 @@ sha(const char *s)
 	return h[i];
 }
 
+static int64_t
+publisher_id(struct fixture *f, const char *handle)
+{
+	struct store_publisher	*p;
+	int64_t			 id;
+
+	assert_int_equal(store_publisher_get(f->st, handle, &p), 1);
+	id = p->id;
+	store_publisher_free(p);
+	return id;
+}
+
 /* Run one query as the writer thread would, in its own transaction. */
 static enum rfc8181_error
 run(struct fixture *f, const char *handle, struct rfc8181_pdu *pdus,
@@ -115,6 +127,7 @@ run(struct fixture *f, const char *handle, struct rfc8181_pdu *pdus,
 
 	engine_query_init(&q);
 	q.handle = handle;
+	q.publisher_id = publisher_id(f, handle);
 	q.msg = &msg;
 	q.signing_time = f->stime++;
 	memset(q.digest, 0, 32);
@@ -296,6 +309,7 @@ run_at(struct fixture *f, time_t t, int digest)
 
 	engine_query_init(&q);
 	q.handle = "alice";
+	q.publisher_id = publisher_id(f, "alice");
 	q.msg = &msg;
 	q.signing_time = t;
 	memset(q.digest, digest, 32);
@@ -334,6 +348,7 @@ test_replay_of_failed(void **state)
 
 	engine_query_init(&q);
 	q.handle = "alice";
+	q.publisher_id = publisher_id(f, "alice");
 	q.msg = &msg;
 	q.signing_time = 7000;
 	memset(q.digest, 9, 32);
@@ -350,6 +365,7 @@ test_replay_of_failed(void **state)
 
 struct worker {
 	struct engine	*e;
+	int64_t		 publisher;
 	int		 id;
 	int		 ok;
 };
@@ -370,6 +386,7 @@ worker_main(void *arg)
 		p = pdu_publish(uri, content, NULL);
 		engine_query_init(&q);
 		q.handle = "alice";
+		q.publisher_id = w->publisher;
 		q.msg = &msg;
 		q.signing_time = 9000;
 		memset(q.digest, 0, 32);
@@ -396,6 +413,7 @@ test_group_commit(void **state)
 	assert_non_null(e = engine_start(f->path));
 	for (i = 0; i < 4; i++) {
 		w[i].e = e;
+		w[i].publisher = publisher_id(f, "alice");
 		w[i].id = i;
 		w[i].ok = 0;
 		assert_int_equal(pthread_create(&t[i], NULL, worker_main,
@@ -408,6 +426,119 @@ test_group_commit(void **state)
 	engine_stop(e);
 	assert_int_equal(count(f, "SELECT count(*) FROM objects"), 200);
 	assert_int_equal(count(f, "SELECT count(*) FROM changes"), 200);
+}
+
+/* A registration that changed after verification is refused. */
+static void
+test_reregistered(void **state)
+{
+	struct fixture		*f = *state;
+	struct rfc8181_pdu	 p = pdu_publish(BASE "alice/a.roa", "a",
+				    NULL);
+	struct rfc8181_msg	 msg = { RFC8181_QUERY, &p, 1 };
+	struct engine_query	 q;
+
+	engine_query_init(&q);
+	q.handle = "alice";
+	q.publisher_id = publisher_id(f, "alice") + 1000;
+	q.msg = &msg;
+	q.signing_time = 100;
+	assert_int_equal(store_begin(f->st), 0);
+	assert_int_equal(engine_apply(f->st, &q, 100), 0);
+	assert_int_equal(store_commit(f->st), 0);
+	assert_int_equal(q.result, ERR_PERMISSION);
+	assert_int_equal(count(f, "SELECT count(*) FROM objects"), 0);
+	engine_query_free(&q);
+}
+
+/* Make the store fail on objects whose URI contains "boom". */
+static void
+inject_failure(struct fixture *f)
+{
+	sqlite3	*db;
+
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "CREATE TRIGGER boom BEFORE INSERT "
+	    "ON objects WHEN NEW.uri LIKE '%boom%' BEGIN "
+	    "SELECT RAISE(ABORT, 'injected failure'); END;", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+}
+
+/*
+ * A store failure inside a transaction fails it whole: a query applied
+ * before it in the same group commit is rolled back with it.
+ */
+static void
+test_store_failure_rolls_back(void **state)
+{
+	struct fixture		*f = *state;
+	struct rfc8181_pdu	 p1 = pdu_publish(BASE "alice/ok.roa", "ok",
+				    NULL);
+	struct rfc8181_pdu	 p2 = pdu_publish(BASE "alice/boom.roa", "b",
+				    NULL);
+	struct rfc8181_msg	 m1 = { RFC8181_QUERY, &p1, 1 };
+	struct rfc8181_msg	 m2 = { RFC8181_QUERY, &p2, 1 };
+	struct engine_query	 q1, q2;
+
+	inject_failure(f);
+	engine_query_init(&q1);
+	engine_query_init(&q2);
+	q1.handle = q2.handle = "alice";
+	q1.publisher_id = q2.publisher_id = publisher_id(f, "alice");
+	q1.msg = &m1;
+	q2.msg = &m2;
+	q1.signing_time = q2.signing_time = 100;
+	q2.digest[0] = 1;
+	assert_int_equal(store_begin(f->st), 0);
+	assert_int_equal(engine_apply(f->st, &q1, 100), 0);
+	assert_int_equal(q1.result, ERR_NONE);
+	assert_int_equal(engine_apply(f->st, &q2, 100), -1);
+	assert_int_equal(store_rollback(f->st), 0);
+	assert_int_equal(count(f, "SELECT count(*) FROM objects"), 0);
+	assert_int_equal(count(f, "SELECT count(*) FROM changes"), 0);
+	engine_query_free(&q1);
+	engine_query_free(&q2);
+}
+
+/* Through the writer thread: the submitter gets other_error. */
+static void
+test_writer_failure_reply(void **state)
+{
+	struct fixture		*f = *state;
+	struct rfc8181_pdu	 p = pdu_publish(BASE "alice/boom.roa", "b",
+				    NULL);
+	struct rfc8181_msg	 msg = { RFC8181_QUERY, &p, 1 };
+	struct engine_query	 q;
+	struct engine		*e;
+
+	inject_failure(f);
+	assert_non_null(e = engine_start(f->path));
+	engine_query_init(&q);
+	q.handle = "alice";
+	q.publisher_id = publisher_id(f, "alice");
+	q.msg = &msg;
+	q.signing_time = 100;
+	engine_submit(e, &q);
+	assert_int_equal(q.result, ERR_OTHER);
+	assert_non_null(strstr(buf_str(&q.reply),
+	    "error_code=\"other_error\""));
+	engine_query_free(&q);
+	engine_stop(e);
+	assert_int_equal(count(f, "SELECT count(*) FROM objects"), 0);
+	/* The replay state of the failed batch was rolled back too. */
+	assert_int_equal(count(f, "SELECT last_signing_time FROM publishers "
+	    "WHERE handle = 'alice'"), 0);
+}
+
+/* The writer's connection commits durably (WAL, synchronous=FULL). */
+static void
+test_durable_pragmas(void **state)
+{
+	struct fixture	*f = *state;
+
+	assert_int_equal(store_tune_writer(f->st), 0);
+	assert_int_equal(store_check_durable(f->st), 0);
 }
 
 int
@@ -423,6 +554,14 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_replay_of_failed, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_group_commit, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_reregistered, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_store_failure_rolls_back,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_writer_failure_reply,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_durable_pragmas, setup,
 		    teardown),
 	};
 
