@@ -320,8 +320,8 @@ ctl_publishers(const struct config *c, const char *token, int argc,
 			    arg);
 			return 1;
 		}
-		buf_printf(&path, "/v1/publishers/%s%s", arg,
-		    strcmp(cmd, "response") == 0 ? "/response" : "");
+		buf_printf(&path, "/v1/%s/%s", strcmp(cmd, "response") == 0 ?
+		    "responses" : "publishers", arg);
 		if (strcmp(cmd, "remove") == 0)
 			method = "DELETE";
 	} else {

@@ -8,7 +8,7 @@
  *   GET    /v1/publishers
  *   POST   /v1/publishers[?handle=H]      body: RFC 8183 publisher_request
  *   GET    /v1/publishers/<handle>
- *   GET    /v1/publishers/<handle>/response
+ *   GET    /v1/responses/<handle>        its RFC 8183 repository_response
  *   DELETE /v1/publishers/<handle>
  */
 #include <stdio.h>
@@ -24,8 +24,8 @@
 #include "publishers.h"
 #include "pubd.h"
 
-#define ADMIN_PREFIX	"/v1/publishers"
-#define RESPONSE_SUFFIX	"/response"
+#define ADMIN_PUBLISHERS	"/v1/publishers"
+#define ADMIN_RESPONSES		"/v1/responses"
 
 struct admin_req {
 	struct buf	body;
@@ -129,60 +129,46 @@ admin_api(struct pubd *d, struct MHD_Connection *con, const char *url,
     const char *method, struct admin_req *req, struct store *st)
 {
 	struct buf	 out;
-	char		 err[512], *handle = NULL;
+	char		 err[512];
 	const char	*type = "text/plain; charset=utf-8";
 	const char	*h;
-	size_t		 n = strlen(ADMIN_PREFIX), hl;
-	int		 rc = -1, respond = 0, is_get;
+	size_t		 np = strlen(ADMIN_PUBLISHERS);
+	size_t		 nr = strlen(ADMIN_RESPONSES);
+	int		 rc, is_get, is_post, is_delete;
 	unsigned int	 status;
-	enum MHD_Result	 ret;
 
 	buf_init(&out);
 	is_get = strcmp(method, MHD_HTTP_METHOD_GET) == 0;
+	is_post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
+	is_delete = strcmp(method, MHD_HTTP_METHOD_DELETE) == 0;
+
 	if (strcmp(url, "/v1/status") == 0 && is_get)
 		return admin_status(d, con, st);
-	if (strncmp(url, ADMIN_PREFIX, n) != 0 ||
-	    (url[n] != '\0' && url[n] != '/'))
-		return admin_text(con, MHD_HTTP_NOT_FOUND, "not found\n");
+	if (strcmp(url, ADMIN_PUBLISHERS) == 0 && is_get)
+		rc = publishers_list(st, &out, err, sizeof(err));
+	else if (strcmp(url, ADMIN_PUBLISHERS) == 0 && is_post) {
+		h = MHD_lookup_connection_value(con, MHD_GET_ARGUMENT_KIND,
+		    "handle");
+		rc = publishers_add(st, d->cfg, d->server_ta, d->server_ta_len,
+		    req->body.data, req->body.len, h, time(NULL), &out, err,
+		    sizeof(err));
+		type = "application/xml";
+	} else if (strncmp(url, ADMIN_PUBLISHERS "/", np + 1) == 0 &&
+	    is_get)
+		rc = publishers_show(st, d->cfg, url + np + 1, &out, err,
+		    sizeof(err));
+	else if (strncmp(url, ADMIN_PUBLISHERS "/", np + 1) == 0 &&
+	    is_delete)
+		rc = publishers_remove(st, url + np + 1, time(NULL), &out, err,
+		    sizeof(err));
+	else if (strncmp(url, ADMIN_RESPONSES "/", nr + 1) == 0 && is_get) {
+		rc = publishers_response(st, d->cfg, d->server_ta,
+		    d->server_ta_len, url + nr + 1, &out, err, sizeof(err));
+		type = "application/xml";
+	} else
+		return admin_text(con, MHD_HTTP_NOT_FOUND,
+		    "no such admin API resource or method\n");
 
-	if (url[n] == '\0') {
-		if (is_get)
-			rc = publishers_list(st, &out, err, sizeof(err));
-		else if (strcmp(method, MHD_HTTP_METHOD_POST) == 0) {
-			h = MHD_lookup_connection_value(con,
-			    MHD_GET_ARGUMENT_KIND, "handle");
-			rc = publishers_add(st, d->cfg, d->server_ta,
-			    d->server_ta_len, req->body.data, req->body.len,
-			    h, time(NULL), &out, err, sizeof(err));
-			type = "application/xml";
-		} else
-			return admin_text(con, MHD_HTTP_METHOD_NOT_ALLOWED,
-			    "use GET or POST\n");
-	} else {
-		h = url + n + 1;
-		hl = strlen(h);
-		respond = hl > strlen(RESPONSE_SUFFIX) &&
-		    strcmp(h + hl - strlen(RESPONSE_SUFFIX),
-		    RESPONSE_SUFFIX) == 0;
-		handle = xstrndup(h, respond ? hl - strlen(RESPONSE_SUFFIX) :
-		    hl);
-		if (respond && is_get) {
-			rc = publishers_response(st, d->cfg, d->server_ta,
-			    d->server_ta_len, handle, &out, err, sizeof(err));
-			type = "application/xml";
-		} else if (!respond && is_get)
-			rc = publishers_show(st, d->cfg, handle, &out, err,
-			    sizeof(err));
-		else if (!respond &&
-		    strcmp(method, MHD_HTTP_METHOD_DELETE) == 0) {
-			rc = publishers_remove(st, handle, time(NULL), &out,
-			    err, sizeof(err));
-		} else {
-			free(handle);
-			return admin_text(con, MHD_HTTP_METHOD_NOT_ALLOWED,
-			    "method not allowed\n");
-		}
-	}
 	status = MHD_HTTP_OK;
 	if (rc == -1) {
 		buf_free(&out);
@@ -193,9 +179,7 @@ admin_api(struct pubd *d, struct MHD_Connection *con, const char *url,
 		    MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_BAD_REQUEST;
 		log_warn("admin: %s %s: %s", method, url, err);
 	}
-	ret = admin_send(con, status, type, &out);
-	free(handle);
-	return ret;
+	return admin_send(con, status, type, &out);
 }
 
 static enum MHD_Result

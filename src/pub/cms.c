@@ -600,13 +600,14 @@ cms_check_ee(X509 *ee, X509_CRL *crl, STACK_OF(X509_CRL) *crls, X509 *ta,
 	}
 	if (now < nb) {
 		time_fmt(nb, ts, sizeof(ts));
-		cms_seterr(err, errlen, "EE certificate not valid before %s",
-		    ts);
+		cms_seterr(err, errlen, "RFC 6492 section 3.1.1.4 / RFC 5280 "
+		    "section 6.1.3: EE certificate not valid before %s", ts);
 		return CMS_FAIL_EXPIRED;
 	}
 	if (now >= na) {
 		time_fmt(na, ts, sizeof(ts));
-		cms_seterr(err, errlen, "EE certificate expired at %s", ts);
+		cms_seterr(err, errlen, "RFC 6492 section 3.1.1.4 / RFC 5280 "
+		    "section 6.1.3: EE certificate expired at %s", ts);
 		return CMS_FAIL_EXPIRED;
 	}
 
@@ -685,9 +686,10 @@ cms_check_ee(X509 *ee, X509_CRL *crl, STACK_OF(X509_CRL) *crls, X509 *ta,
 		    X509_verify_cert_error_string(e));
 		break;
 	default:
-		cms_seterr(err, errlen, "EE certificate does not validate "
-		    "against the BPKI trust anchor: %s",
-		    X509_verify_cert_error_string(e));
+		cms_seterr(err, errlen, "RFC 6492 section 3.1.1.4 / RFC 5280 "
+		    "section 6: EE certificate does not validate against the "
+		    "publisher's BPKI trust anchor (RFC 8183 "
+		    "publisher_bpki_ta): %s", X509_verify_cert_error_string(e));
 		break;
 	}
  out:
@@ -722,14 +724,15 @@ cms_verify(const uint8_t *der, size_t len, X509 *ta, time_t now,
 		goto out;
 	}
 	if ((cms = d2i_CMS_ContentInfo(NULL, &p, (long)len)) == NULL) {
-		cms_seterr(err, errlen, "not a CMS ContentInfo: %s",
-		    ossl_reason());
+		cms_seterr(err, errlen, "RFC 6492 section 3.1 / RFC 5652 "
+		    "section 3: not a CMS ContentInfo: %s", ossl_reason());
 		rc = CMS_FAIL_DECODE;
 		goto out;
 	}
 	if (p != der + len) {
-		cms_seterr(err, errlen, "%zu trailing byte(s) after the CMS "
-		    "ContentInfo", len - (size_t)(p - der));
+		cms_seterr(err, errlen, "RFC 8181 section 2 / RFC 5652 "
+		    "section 3: %zu trailing byte(s) after the CMS ContentInfo",
+		    len - (size_t)(p - der));
 		rc = CMS_FAIL_DECODE;
 		goto out;
 	}
@@ -753,8 +756,8 @@ cms_verify(const uint8_t *der, size_t len, X509 *ta, time_t now,
 	 */
 	if (CMS_verify(cms, NULL, NULL, NULL, NULL,
 	    CMS_NO_SIGNER_CERT_VERIFY | CMS_BINARY) != 1) {
-		cms_seterr(err, errlen, "CMS signature does not verify: %s",
-		    ossl_reason());
+		cms_seterr(err, errlen, "RFC 5652 section 5.6: CMS signature "
+		    "does not verify: %s", ossl_reason());
 		rc = CMS_FAIL_SIGNATURE;
 		goto out;
 	}

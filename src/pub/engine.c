@@ -130,19 +130,21 @@ engine_list_cb(const char *uri, const uint8_t hash[32], void *arg)
 	return 0;
 }
 
-/* RFC 8181 section 2.3: a list reply names every object of the publisher. */
-static int
-engine_list(struct store *st, const struct store_publisher *p,
-    struct engine_query *q)
+/*
+ * RFC 8181 section 2.3: a list reply names every object of the
+ * publisher.  Built on a read connection after the query's replay state
+ * is committed, so listing a large publisher never holds up the writer.
+ */
+int
+engine_list_reply(struct store *st, int64_t publisher, struct buf *reply)
 {
-	struct list_ctx	ctx = { &q->reply };
+	struct list_ctx	ctx = { reply };
 
-	buf_free(&q->reply);
-	rfc8181_write_begin(&q->reply, RFC8181_REPLY);
-	if (store_object_foreach(st, p->id, engine_list_cb, &ctx) == -1)
+	buf_free(reply);
+	rfc8181_write_begin(reply, RFC8181_REPLY);
+	if (store_object_foreach(st, publisher, engine_list_cb, &ctx) == -1)
 		return -1;
-	rfc8181_write_end(&q->reply);
-	q->result = ERR_NONE;
+	rfc8181_write_end(reply);
 	return 0;
 }
 
@@ -238,7 +240,10 @@ engine_apply(struct store *st, struct engine_query *q, time_t now)
 		goto out;
 	}
 	if (msg->npdus == 1 && msg->pdus[0].type == PDU_LIST) {
-		rc = engine_list(st, p, q);
+		/* Only the replay state needs the writer; see below. */
+		q->list = 1;
+		q->result = ERR_NONE;
+		rc = 0;
 		goto out;
 	}
 

@@ -33,6 +33,8 @@ struct engine_query {
 	/* out */
 	struct buf			 reply;		/* reply XML */
 	enum rfc8181_error		 result;	/* ERR_NONE: success/list */
+	int				 list;		/* accepted list query:
+							   reply not built yet */
 	char				 error_text[256]; /* for the log */
 	size_t				 changed;	/* objects changed */
 	/* queue linkage, owned by the engine */
@@ -48,6 +50,13 @@ struct engine_query {
  * rolled back.
  */
 int	engine_apply(struct store *st, struct engine_query *q, time_t now);
+
+/*
+ * The reply to an accepted list query (q->list set by engine_apply):
+ * build it on any connection after the commit.  0 or -1.
+ */
+int	engine_list_reply(struct store *st, int64_t publisher,
+	    struct buf *reply);
 
 /* Start the writer thread on its own connection to the store at path. */
 struct engine	*engine_start(const char *store_path);

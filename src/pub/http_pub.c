@@ -173,6 +173,22 @@ http_process(struct pubd *d, struct MHD_Connection *con, struct http_req *req)
 	memcpy(q.digest, v.digest, sizeof(q.digest));
 	engine_submit(d->engine, &q);
 	result = q.result;
+	if (result == ERR_NONE && q.list) {
+		struct store	*st;
+
+		if ((st = pubd_store_get(d)) == NULL ||
+		    engine_list_reply(st, pub->id, &q.reply) == -1) {
+			result = ERR_OTHER;
+			snprintf(q.error_text, sizeof(q.error_text),
+			    "store unavailable for the list reply");
+			buf_free(&q.reply);
+			rfc8181_write_begin(&q.reply, RFC8181_REPLY);
+			rfc8181_write_error(&q.reply, result, NULL,
+			    q.error_text, NULL);
+			rfc8181_write_end(&q.reply);
+		}
+		pubd_store_put(d, st);
+	}
 	if (result != ERR_NONE)
 		snprintf(err, sizeof(err), "%s", q.error_text);
 	/* Hand the reply XML over; q.reply is freed below. */

@@ -293,6 +293,9 @@ test_list(void **state)
 	memset(&p[0], 0, sizeof(p[0]));
 	p[0].type = PDU_LIST;
 	assert_int_equal(run(f, "alice", p, 1, &reply), ERR_NONE);
+	assert_int_equal(engine_list_reply(f->st, publisher_id(f, "alice"),
+	    &reply), 0);
+	buf_str(&reply);
 	assert_non_null(strstr((char *)reply.data, BASE "alice/a.roa"));
 	assert_non_null(strstr((char *)reply.data, BASE "alice/b.roa"));
 	assert_null(strstr((char *)reply.data, BASE "bob/c.roa"));
