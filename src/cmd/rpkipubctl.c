@@ -32,7 +32,7 @@ usage(FILE *f)
 	fprintf(f,
 "usage: rpkipubctl init --data-dir DIR --service-uri URL --rsync-base URI\n"
 "                  --rrdp-base URL [--listen ADDR:PORT]\n"
-"                  [--admin-listen ADDR:PORT] [--max-body BYTES]\n"
+"                  [--admin-listen ADDR:PORT|unix:/PATH] [--max-body BYTES]\n"
 "                  [--max-object BYTES]\n"
 "       rpkipubctl --data-dir DIR publishers add --request FILE [--handle H]\n"
 "       rpkipubctl --data-dir DIR publishers list\n"
@@ -48,7 +48,8 @@ usage(FILE *f)
 "token.  Publishers POST to <service-uri>/<handle>; each gets the sia_base\n"
 "<rsync-base><handle>/ and the RRDP notification <rrdp-base>notification.xml.\n"
 "  --listen ADDR:PORT        RFC 8181 listener (default 127.0.0.1:8080)\n"
-"  --admin-listen ADDR:PORT  metrics and admin API (default 127.0.0.1:8081)\n"
+"  --admin-listen ADDR:PORT  metrics and admin API (default 127.0.0.1:8081);\n"
+"                            or unix:/PATH: a Unix socket (mode 0600)\n"
 "  --max-body BYTES          largest request body (default %u)\n"
 "  --max-object BYTES        largest published object (default %u)\n"
 "\n"
@@ -196,7 +197,7 @@ ctl_init(int argc, char *argv[])
 		goto out;
 	printf("initialised %s\n"
 	    "  RFC 8181 service: %s/<handle> (listening on %s)\n"
-	    "  admin API and metrics: http://%s/\n"
+	    "  admin API and metrics: %s\n"
 	    "  start it with: rpkipubd --data-dir %s\n",
 	    c->data_dir, c->service_uri, c->listen, c->admin_listen,
 	    c->data_dir);

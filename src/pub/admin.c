@@ -11,9 +11,15 @@
  *   GET    /v1/responses/<handle>        its RFC 8183 repository_response
  *   DELETE /v1/publishers/<handle>
  */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <microhttpd.h>
 #include <openssl/crypto.h>
@@ -240,17 +246,71 @@ admin_completed(void *cls, struct MHD_Connection *con, void **con_cls,
 	*con_cls = NULL;
 }
 
+/*
+ * A Unix socket for the admin API: reachable only through the file
+ * system, mode 0600, so no token leaves the host.  A stale socket from
+ * a previous run is replaced; any other file there is an error.
+ */
+static int
+admin_unix_socket(const char *path)
+{
+	struct sockaddr_un	sun;
+	struct stat		sb;
+	int			fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return -1;
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	if (lstat(path, &sb) == 0) {
+		if (!S_ISSOCK(sb.st_mode)) {
+			log_err("%s exists and is not a socket", path);
+			return -1;
+		}
+		unlink(path);
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+		log_err("socket: %s", strerror(errno));
+		return -1;
+	}
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+	    chmod(path, 0600) == -1 || listen(fd, 64) == -1) {
+		log_err("%s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 struct MHD_Daemon *
 admin_start(struct pubd *d)
 {
 	struct sockaddr_storage	 ss;
 	socklen_t		 sl;
 	struct MHD_Daemon	*m;
+	const char		*upath;
 	unsigned int		 flags;
+	int			 fd;
 
+	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+	if ((upath = config_unix_path(d->cfg->admin_listen)) != NULL) {
+		if ((fd = admin_unix_socket(upath)) == -1)
+			return NULL;
+		m = MHD_start_daemon(flags, 0, NULL, NULL, admin_handler, d,
+		    MHD_OPTION_LISTEN_SOCKET, fd,
+		    MHD_OPTION_CONNECTION_LIMIT, 64u,
+		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_TIMEOUT,
+		    MHD_OPTION_NOTIFY_COMPLETED, admin_completed, d,
+		    MHD_OPTION_END);
+		if (m == NULL) {
+			close(fd);
+			log_err("cannot serve the admin API on %s", upath);
+		}
+		return m;
+	}
 	if (config_parse_addr(d->cfg->admin_listen, &ss, &sl) == -1)
 		return NULL;
-	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	m = MHD_start_daemon(flags, 0, NULL, NULL, admin_handler, d,

@@ -25,14 +25,19 @@ admin_client_request(const struct config *c, const char *token,
 	struct buf		 url, auth;
 	CURL			*curl;
 	CURLcode		 cc;
+	const char		*upath;
 	int			 rc = -1;
 
 	buf_init(&url);
 	buf_init(&auth);
 	if ((curl = curl_easy_init()) == NULL)
 		fatalx("curl_easy_init failed");
-	/* admin_listen is ADDR:PORT, with IPv6 already in brackets. */
-	buf_printf(&url, "http://%s%s", c->admin_listen, path);
+	/* admin_listen is ADDR:PORT (IPv6 in brackets) or unix:PATH. */
+	if ((upath = config_unix_path(c->admin_listen)) != NULL) {
+		curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, upath);
+		buf_printf(&url, "http://localhost%s", path);
+	} else
+		buf_printf(&url, "http://%s%s", c->admin_listen, path);
 	buf_printf(&auth, "Authorization: Bearer %s", token);
 	hdrs = curl_slist_append(hdrs, buf_str(&auth));
 	hdrs = curl_slist_append(hdrs, "Content-Type: application/xml");
@@ -51,6 +56,7 @@ admin_client_request(const struct config *c, const char *token,
 	}
 	cc = curl_easy_perform(curl);
 	if (cc == CURLE_COULDNT_CONNECT) {
+		/* Nothing listens (or, for a socket, the file is gone). */
 		rc = 1;
 		goto out;
 	}

@@ -1,5 +1,6 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/un.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -63,6 +64,14 @@ config_service_path(const struct config *c)
 	return p != NULL ? p : "";
 }
 
+const char *
+config_unix_path(const char *listen)
+{
+	size_t	n = strlen(CONFIG_UNIX_PREFIX);
+
+	return strncmp(listen, CONFIG_UNIX_PREFIX, n) == 0 ? listen + n : NULL;
+}
+
 int
 config_parse_addr(const char *s, struct sockaddr_storage *ss,
     socklen_t *len)
@@ -120,6 +129,7 @@ config_check(const struct config *c, char *err, size_t errlen)
 {
 	struct sockaddr_storage	ss;
 	socklen_t		sl;
+	const char		*upath;
 	char			why[128];
 
 	if (c->service_uri == NULL || !uri_is_http(c->service_uri) ||
@@ -145,9 +155,18 @@ config_check(const struct config *c, char *err, size_t errlen)
 		    c->listen);
 		return -1;
 	}
-	if (config_parse_addr(c->admin_listen, &ss, &sl) == -1) {
-		snprintf(err, errlen, "admin_listen: \"%s\" is not ADDR:PORT",
-		    c->admin_listen);
+	if ((upath = config_unix_path(c->admin_listen)) != NULL) {
+		if (upath[0] != '/' ||
+		    strlen(upath) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+			snprintf(err, errlen, "admin_listen: \"%s\": the socket "
+			    "path must be absolute and shorter than %zu bytes",
+			    c->admin_listen,
+			    sizeof(((struct sockaddr_un *)0)->sun_path));
+			return -1;
+		}
+	} else if (config_parse_addr(c->admin_listen, &ss, &sl) == -1) {
+		snprintf(err, errlen, "admin_listen: \"%s\" is not ADDR:PORT "
+		    "or unix:/PATH", c->admin_listen);
 		return -1;
 	}
 	if (c->max_body < 1024 || c->max_object < 1 ||

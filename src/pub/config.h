@@ -24,7 +24,7 @@ struct config {
 	char	*rsync_base;	/* sia_base = <it><handle>/ */
 	char	*rrdp_base;	/* notification at <it>notification.xml */
 	char	*listen;	/* ADDR:PORT of the RFC 8181 listener */
-	char	*admin_listen;	/* ADDR:PORT of the admin API */
+	char	*admin_listen;	/* ADDR:PORT or unix:PATH of the admin API */
 	size_t	 max_body;
 	size_t	 max_object;
 };
@@ -42,6 +42,11 @@ void		 config_free(struct config *);
 char		*config_path(const struct config *, const char *name);
 /* The path part of service_uri ("/rpki"), without a trailing '/'. */
 const char	*config_service_path(const struct config *);
+
+#define CONFIG_UNIX_PREFIX	"unix:"
+
+/* The socket path of a "unix:PATH" listener, or NULL for ADDR:PORT. */
+const char	*config_unix_path(const char *listen);
 
 /* "127.0.0.1:8080", "[::1]:8080" -> sockaddr.  0 or -1. */
 int		 config_parse_addr(const char *, struct sockaddr_storage *,

@@ -242,7 +242,7 @@ pubd_start(const char *data_dir)
 	if ((d->http = http_pub_start(d)) == NULL)
 		goto fail;
 	log_info("rpkipubd %s: RFC 8181 service %s/<handle> on %s, admin API "
-	    "and metrics on http://%s/ (data in %s)", RPKIPUB_VERSION,
+	    "and metrics on %s (data in %s)", RPKIPUB_VERSION,
 	    d->cfg->service_uri, d->cfg->listen, d->cfg->admin_listen,
 	    data_dir);
 	return d;
@@ -261,8 +261,11 @@ pubd_stop(struct pubd *d)
 	/* Stop taking requests, let running ones finish, then the writer. */
 	if (d->http != NULL)
 		MHD_stop_daemon(d->http);
-	if (d->admin != NULL)
+	if (d->admin != NULL) {
 		MHD_stop_daemon(d->admin);
+		if (config_unix_path(d->cfg->admin_listen) != NULL)
+			unlink(config_unix_path(d->cfg->admin_listen));
+	}
 	engine_stop(d->engine);
 	for (i = 0; i < d->npool; i++)
 		store_close(d->pool[i]);
