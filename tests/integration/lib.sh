@@ -185,6 +185,13 @@ rss_kb() {
 	awk -v k="${2:-VmRSS}:" '$1 == k { print $2 }' "/proc/$1/status"
 }
 
+# reset_hwm PID: set the peak resident set size (VmHWM) back to the current
+# one (Linux 4.0+, /proc/PID/clear_refs "5"), so a later VmHWM shows the
+# peak of what came after, not of an earlier test.  False if unsupported.
+reset_hwm() {
+	{ echo 5 >"/proc/$1/clear_refs"; } 2>/dev/null
+}
+
 # init_server DATADIR PORT APORT [EXTRA init ARGS...]
 init_server() {
 	local dir=$1 port=$2 aport=$3
@@ -268,24 +275,28 @@ expect_http() {
 	fi
 }
 
-# list_pairs STATE: print the publisher's objects as sorted "URI HASH"
-# lines.  Each list carries a new tag: two list queries in one second would
-# otherwise be the same bytes, which the server must refuse as a replay
-# (pubclient would wait for the next second).
+# list_pairs STATE [QUERY ARGS...]: print the publisher's objects as sorted
+# "URI HASH" lines.  Each list carries a new tag: two list queries in one
+# second would otherwise be the same bytes, which the server must refuse as
+# a replay (pubclient would wait for the next second).  Extra arguments go
+# to pubclient query (e.g. --signing-time EPOCH).
 LIST_SEQ=0
 list_pairs() {
+	local state=$1
+	shift
 	LIST_SEQ=$((LIST_SEQ + 1))
-	pc query "$1" --tag "list-$LIST_SEQ" --list --print pairs 2>"$WORK/pc.err"
+	pc query "$state" --tag "list-$LIST_SEQ" --list --print pairs "$@" 2>"$WORK/pc.err"
 	PC_RC=$?
 	count_outcome
 	return $PC_RC
 }
 
-# expect_list DESC STATE EXPECTED_FILE: the list reply must be exactly the
-# "URI HASH" lines of EXPECTED_FILE (any order).
+# expect_list DESC STATE EXPECTED_FILE [QUERY ARGS...]: the list reply must
+# be exactly the "URI HASH" lines of EXPECTED_FILE (any order).
 expect_list() {
 	local desc=$1 state=$2 want=$3 rc
-	list_pairs "$state" >"$WORK/list.got"	# not in a pipe: it counts outcomes
+	shift 3
+	list_pairs "$state" "$@" >"$WORK/list.got"	# not in a pipe: it counts outcomes
 	rc=$?
 	LC_ALL=C sort -o "$WORK/list.got" "$WORK/list.got"
 	LC_ALL=C sort "$want" | sed '/^$/d' >"$WORK/list.want"

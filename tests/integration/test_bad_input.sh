@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Hostile and broken input against the real rpkipubd: replays and signing
-# times (RFC 8181 replay protection), wrong signer, expired or revoked EE,
-# missing or expired CRL, two certificates, malformed XML, DOCTYPE and
-# entities (billion laughs, XXE), truncated and trailing-garbage CMS,
-# oversize bodies (413, memory stays flat), unknown publisher (404), wrong
-# content type (415), GET (405).  After every bad input the daemon must
-# still serve, and the stored objects must be exactly the previous ones.
+# times (RFC 8181 replay protection), replays re-encoded in other bytes
+# (BER lengths), signing-times in the future, wrong signer, expired or
+# revoked EE, missing or expired CRL, two certificates, malformed XML,
+# DOCTYPE and entities (billion laughs, XXE), truncated and trailing-garbage
+# CMS, oversize bodies (413, memory stays flat), unknown publisher (404,
+# before the body is read), wrong content type (415), GET (405), and
+# rpkipubctl init on a data directory it cannot create.  After every bad
+# input the daemon must still serve, and the stored objects must be exactly
+# the previous ones.
 # shellcheck source=tests/integration/lib.sh disable=SC2015
 . "$(dirname "$0")/lib.sh"
 lib_setup
@@ -59,6 +62,21 @@ expect_success "signing-time 5 minutes ago, newer than the last accepted: accept
 	--signing-time $((NOW - 300)) --list
 expect_list "objects after the signing-time tests (the list itself used 'now')" "$A" "$WORK/want"
 
+# A signing-time beyond the 300 s clock skew in the future is refused: once
+# accepted it would make every honest query look older, a lock-out.
+H5=$(obj "$O/five.roa" "object five")
+expect_report bad_cms_signature "signing-time 6 minutes in the future (beyond the 300 s skew)" "$A" \
+	--signing-time $(($(date +%s) + 360)) --publish "${SA}five.roa=$O/five.roa"
+grep -q '^error_text: .*in the future' "$WORK/pc.err" &&
+	ok "its error_text says the signing-time is in the future" ||
+	bad "error_text of the future signing-time: '$(sed -n 's/^error_text: //p' "$WORK/pc.err")', want 'in the future'"
+expect_list "not stored, and a list signed now still works: the publisher is not locked out" \
+	"$A" "$WORK/want"
+expect_success "a publish signed now after the future-dated one: accepted" "$A" \
+	--publish "${SA}five.roa=$O/five.roa"
+printf '%s\n' "${SA}five.roa $H5" >>"$WORK/want"
+still_fine "the future signing-time"
+
 expect_success "publish, saving the CMS" "$A" --publish "${SA}two.roa=$O/two.roa" \
 	--save-cms "$WORK/publish-two.cms"
 expect_success "withdraw it again" "$A" --withdraw "${SA}two.roa@$H2"
@@ -73,6 +91,44 @@ expect_success "a different query with the same signing-time S: accepted" "$A" \
 	--tag same-2 --list --signing-time "$S"
 expect_report bad_cms_signature "the first one again, re-signed (same bytes) with signing-time S" \
 	"$A" --tag same-1 --list --signing-time "$S"
+
+# ---- the replay key is the signature, not the request bytes ----
+# The outer ContentInfo length of a saved message is re-encoded in a long
+# BER form (30 82 LL LL -> 30 84 00 00 LL LL): other bytes, the same signed
+# message.  Everything here is signed at one signing-time T, so the replays
+# meet the same-second check of accepted messages rather than the "older
+# than the last accepted signing-time" one, which refuses them whatever
+# the key.  A list at T checks the store without moving past T.  The
+# server remembers every authenticated message, refused or not, so each
+# replay uses bytes never sent before (4, then 5 length octets).
+T=$(date +%s)
+H4=$(obj "$O/four.roa" "object four")
+cp "$WORK/want" "$WORK/want-no-four"
+expect_success "publish four.roa at signing-time T, saving the CMS" "$A" \
+	--signing-time "$T" --publish "${SA}four.roa=$O/four.roa" --save-cms "$WORK/pub4.cms"
+printf '%s\n' "${SA}four.roa $H4" >>"$WORK/want"
+expect_report bad_cms_signature "that publish with its outer length re-encoded (BER), sent again" \
+	"$A" --send-cms "$WORK/pub4.cms" --reencode-length --save-cms "$WORK/pub4-ber.cms"
+hexhead() { od -An -tx1 -j "$2" -N "$3" "$1" | tr -d ' \n'; }	# FILE SKIP COUNT
+LL=$(hexhead "$WORK/pub4.cms" 2 2)
+if [ "$(hexhead "$WORK/pub4.cms" 0 4)" = "3082$LL" ] &&
+	[ "$(hexhead "$WORK/pub4-ber.cms" 0 6)" = "30840000$LL" ] &&
+	cmp -s <(tail -c +5 "$WORK/pub4.cms") <(tail -c +7 "$WORK/pub4-ber.cms"); then
+	ok "the re-encoded copy differs only in its first bytes: 30 82 LL LL -> 30 84 00 00 LL LL"
+else
+	bad "the re-encoded copy is not the expected BER form: $(od -An -tx1 -N8 "$WORK/pub4.cms") -> $(od -An -tx1 -N8 "$WORK/pub4-ber.cms")"
+fi
+expect_list "four.roa stored once: the re-encoded replay changed nothing" "$A" "$WORK/want" \
+	--signing-time "$T"
+expect_success "withdraw four.roa at the same T, itself re-encoded (BER): accepted" "$A" \
+	--signing-time "$T" --withdraw "${SA}four.roa@$H4" --reencode-length
+cp "$WORK/want-no-four" "$WORK/want"
+expect_report bad_cms_signature "the publish replayed after that withdraw, re-encoded anew: 30 85 00 00 00 LL LL (would publish four.roa again)" \
+	"$A" --send-cms "$WORK/pub4.cms" --reencode-length 5
+expect_report bad_cms_signature "the original publish replayed after that withdraw" \
+	"$A" --send-cms "$WORK/pub4.cms"
+expect_list "four.roa stays withdrawn" "$A" "$WORK/want" --signing-time "$T"
+still_fine "the re-encoded replays"
 
 # ---- CMS and BPKI faults: all carry a publish that would change the store ----
 obj "$O/three.roa" "object three" >/dev/null
@@ -202,6 +258,87 @@ openssl x509 -inform DER -in "$B/ta.cer" -out "$WORK/alice-wrong-ta/repository_t
 q "$WORK/alice-wrong-ta" --tag wrong-ta --list
 [ "$PC_RC" -eq 5 ] && ok "pubclient refuses a reply checked against the wrong repository TA" ||
 	bad "pubclient exit $PC_RC for a reply checked against the wrong TA, want 5"
+
+# ---- unknown publisher: 404 before the body is read ----
+# A second daemon with the default body limit (64 MiB), so a 60 MB body is
+# under it: a server that read the body before looking the handle up would
+# buffer it all (and answer 404 only afterwards).
+read -r PORT2 APORT2 < <(free_ports 2 | paste -s -d ' ')
+D2=$WORK/server2
+init_server "$D2" "$PORT2" "$APORT2"
+start_daemon "$D2" "$PORT2"
+PID2=$DAEMON_PID
+add_publisher "$D2" "$WORK/carol" carol
+SIZE60=$((60 * 1024 * 1024))
+# post_nobody N: stream a 60 MB chunked body to /rpki/nobody, the body
+# right after the headers, stopping at the first reply byte (curl cannot be
+# used: when the server stops reading it fails with EPIPE and drops the
+# reply already received).  "STATUS BYTES_SENT" goes to $WORK/nobody-N.out.
+post_nobody() {
+	pc stream-post "http://127.0.0.1:$PORT2/rpki/nobody" --size "$SIZE60" --chunked \
+		>"$WORK/nobody-$1.out" 2>"$WORK/nobody-$1.err"
+	return 0
+}
+reset_hwm "$PID2" || echo "# cannot reset VmHWM: the peak below may include an earlier one"
+HWM0=$(rss_kb "$PID2" VmHWM)
+post_nobody 0
+read -r code sent <"$WORK/nobody-0.out"
+[ "${code:-}" = 404 ] && ok "60 MB chunked body to an unknown publisher: HTTP 404" ||
+	bad "60 MB chunked body to an unknown publisher: '$(cat "$WORK/nobody-0.out")', want 404 ($(cat "$WORK/nobody-0.err"))"
+[ -n "${sent:-}" ] && [ "$sent" -lt $((SIZE60 / 2)) ] &&
+	ok "the 404 came before the body was read: after $sent bytes sent (body $SIZE60 + chunk framing)" ||
+	bad "the 404 came after ${sent:-?} bytes were sent (body $SIZE60 + chunk framing): the body was read first"
+alive "$PID2" || fail "rpkipubd died after the 60 MB body to an unknown publisher"
+HWM1=$(rss_kb "$PID2" VmHWM)
+[ $((HWM1 - HWM0)) -lt 10240 ] &&
+	ok "peak RSS grew by $((HWM1 - HWM0)) kB over that 60 MB body (< 10 MiB: not buffered)" ||
+	bad "peak RSS grew by $((HWM1 - HWM0)) kB over the 60 MB body to an unknown publisher: it was buffered"
+reset_hwm "$PID2"
+HWM0=$(rss_kb "$PID2" VmHWM)
+pids=()
+for i in 1 2 3 4; do post_nobody "$i" & pids+=($!); done
+wait "${pids[@]}"	# not a bare wait: that would wait for the daemons too
+n404=0
+for i in 1 2 3 4; do read -r code sent <"$WORK/nobody-$i.out" && [ "$code" = 404 ] && n404=$((n404 + 1)); done
+[ "$n404" -eq 4 ] && ok "4 parallel 60 MB chunked bodies to an unknown publisher: all HTTP 404" ||
+	bad "4 parallel 60 MB bodies to an unknown publisher: $n404 of 4 got HTTP 404 ($(cat "$WORK"/nobody-[1-4].out "$WORK"/nobody-[1-4].err | tr '\n' ' '))"
+alive "$PID2" || fail "rpkipubd died after the parallel 60 MB bodies to an unknown publisher"
+HWM1=$(rss_kb "$PID2" VmHWM)
+[ $((HWM1 - HWM0)) -lt 10240 ] &&
+	ok "peak RSS grew by $((HWM1 - HWM0)) kB over 4 x 60 MB in parallel (< 10 MiB: not buffered)" ||
+	bad "peak RSS grew by $((HWM1 - HWM0)) kB over 4 parallel 60 MB bodies to an unknown publisher: they were buffered"
+: >"$WORK/empty"
+expect_list "the second daemon still serves its publisher after the 404s" "$WORK/carol" "$WORK/empty"
+stop_daemon "$PID2" && ok "the second rpkipubd stops cleanly on SIGTERM" ||
+	bad "the second rpkipubd: exit status $? on SIGTERM"
+
+# ---- rpkipubctl init where the data directory cannot be created ----
+# (it freed a path twice on this error path).  glibc's malloc checks,
+# when available, make any such slip abort instead of passing by luck.
+MDBG=""
+for f in /usr/lib/*/libc_malloc_debug.so.0; do [ -e "$f" ] && MDBG=$f; done
+: >"$WORK/a-file"
+for dd in /nonexistent/dir/x "$WORK/a-file/x"; do
+	LD_PRELOAD=$MDBG GLIBC_TUNABLES=glibc.malloc.check=3 "$BIN/rpkipubctl" init --data-dir "$dd" \
+		--service-uri http://127.0.0.1:9/rpki --rsync-base rsync://rpki.example.net/repo/ \
+		--rrdp-base https://rrdp.example.net/rrdp/ >"$WORK/init-bad.out" 2>&1
+	rc=$?
+	if [ "$rc" -eq 1 ] && grep -qF "$dd" "$WORK/init-bad.out" && [ ! -e "$dd" ]; then
+		ok "rpkipubctl init --data-dir $dd: exit 1, '$(head -1 "$WORK/init-bad.out")'"
+	else
+		bad "rpkipubctl init --data-dir $dd: exit $rc, want 1 with a message naming the directory: $(head -3 "$WORK/init-bad.out")"
+	fi
+done
+
+# ---- last, as it moves alice's signing-time a minute ahead ----
+# 60 s in the future is within the skew: accepted.  Until then a query
+# signed "now" is older than it, so the check lists at that signing-time.
+F=$(($(date +%s) + 60))
+H6=$(obj "$O/six.roa" "object six")
+expect_success "signing-time 60 s in the future (within the 300 s skew): accepted" "$A" \
+	--signing-time "$F" --publish "${SA}six.roa=$O/six.roa"
+printf '%s\n' "${SA}six.roa $H6" >>"$WORK/want"
+expect_list "the future-dated publish is stored" "$A" "$WORK/want" --signing-time "$F"
 
 alive "$PID" && ok "rpkipubd (pid $PID) served the whole test" || bad "rpkipubd died"
 stop_daemon "$PID" && ok "rpkipubd stops cleanly on SIGTERM" || bad "rpkipubd exit status $? on SIGTERM"

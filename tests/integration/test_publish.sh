@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # RFC 8181 publication round trip against the real rpkipubd:
 # publish / replace / withdraw / list with exact URI+hash pairs, atomic
-# multi-PDU queries, the error codes of RFC 8181 section 2.5, the URI jail,
-# `publishers remove`, and the metrics endpoint.
+# multi-PDU queries, the error codes of RFC 8181 section 2.5, report_error
+# echoing the failing PDU's tag and carrying it in <failed_pdu>, the URI
+# jail, `publishers response` and `publishers remove`, and the metrics
+# endpoint.
 # After every refused query the list must show exactly the previous objects.
 # shellcheck source=tests/integration/lib.sh disable=SC2015
 . "$(dirname "$0")/lib.sh"
 lib_setup
+command -v xmllint >/dev/null || fail "xmllint (libxml2-utils) is missing: it reads the reply XML"
 
 read -r PORT APORT < <(free_ports 2 | paste -s -d ' ')
 D=$WORK/server
@@ -107,24 +110,59 @@ want "${SA}a.cer $H1" "${SA}ca/ca.mft $HM2" "${SA}ca/ca.crl $HCRL2" \
 expect_list "the whole update is visible" "$A" "$WORK/want"
 cp "$WORK/want" "$WORK/state2"
 
+# failed_pdu_is KIND URI HASH [FILE]: the verified reply in $WORK/pc.out
+# holds one report_error, tagged "t3" (the failing PDU's tag, RFC 8181
+# section 2.5), whose <failed_pdu> holds that PDU: one KIND element with
+# this uri and hash ("" for none) and, for a publish, FILE's bytes.
+# Two lines: the tag, the failed_pdu.
+failed_pdu_is() {
+	local kind=$1 uri=$2 hash=$3 file=${4:-} re fp n tag got want
+	xp() { xmllint --xpath "$1" "$WORK/pc.out" 2>/dev/null; }
+	re='//*[local-name()="report_error"]'
+	fp="$re/*[local-name()=\"failed_pdu\"]/*"
+	n=$(xp "count($re)")
+	tag=$(xp "string($re/@tag)")
+	if [ "$n" = 1 ] && [ "$tag" = t3 ]; then
+		ok "its report_error carries the failing PDU's tag=\"t3\""
+	else
+		bad "want one report_error with tag=\"t3\": $n report_error(s), tag=\"$tag\" in:
+$(sed 's/^/#   /' "$WORK/pc.out")"
+	fi
+	got="$(xp "count($fp)") $(xp "local-name($fp)") $(xp "string($fp/@uri)") $(xp "string($fp/@hash)")"
+	want="1 $kind $uri $hash"
+	if [ -n "$file" ]; then
+		got="$got $(xp "string($fp)" | tr -d ' \t\r\n')"
+		want="$want $(base64 -w0 "$file")"
+	fi
+	if [ "$got" = "$want" ]; then
+		ok "its failed_pdu holds the failing $kind of $uri${hash:+ (hash ${hash:0:12}...)}"
+	else
+		bad "failed_pdu is not the failing $kind of $uri: got '${got:0:200}', want '${want:0:200}' in:
+$(sed 's/^/#   /' "$WORK/pc.out" | cut -c 1-200)"
+	fi
+}
+
 # A query whose last PDU fails must change nothing (RFC 8181 section 2.4:
 # the query is one unit).
 obj "$O/ca3.mft" "manifest 3" >/dev/null
 HR5=$(obj "$O/r5.roa" "roa 5")
 expect_report no_object_present "3-PDU query whose third PDU withdraws an absent object" "$A" \
-	--publish "${SA}ca/r5.roa=$O/r5.roa" \
-	--replace "${SA}ca/ca.mft=$O/ca3.mft@$HM2" \
-	--withdraw "${SA}ca/r9.roa@$HR5"
+	--tag t1 --publish "${SA}ca/r5.roa=$O/r5.roa" \
+	--tag t2 --replace "${SA}ca/ca.mft=$O/ca3.mft@$HM2" \
+	--tag t3 --withdraw "${SA}ca/r9.roa@$HR5"
+failed_pdu_is withdraw "${SA}ca/r9.roa" "$HR5"
 expect_list "store unchanged: neither the first nor the second PDU applied" "$A" "$WORK/state2"
 expect_report no_object_matching_hash "3-PDU query whose third PDU has a stale hash" "$A" \
-	--publish "${SA}ca/r5.roa=$O/r5.roa" \
-	--withdraw "${SA}ca/r2.roa@$HR2" \
-	--replace "${SA}ca/ca.crl=$O/ca3.mft@$HC"
+	--tag t1 --publish "${SA}ca/r5.roa=$O/r5.roa" \
+	--tag t2 --withdraw "${SA}ca/r2.roa@$HR2" \
+	--tag t3 --replace "${SA}ca/ca.crl=$O/ca3.mft@$HC"
+failed_pdu_is publish "${SA}ca/ca.crl" "$HC" "$O/ca3.mft"
 expect_list "store unchanged after the second failed 3-PDU query" "$A" "$WORK/state2"
 expect_report permission_failure "3-PDU query whose third PDU leaves the jail" "$A" \
-	--publish "${SA}ca/r5.roa=$O/r5.roa" \
-	--withdraw "${SA}ca/r2.roa@$HR2" \
-	--publish "${SB}stolen.roa=$O/r5.roa"
+	--tag t1 --publish "${SA}ca/r5.roa=$O/r5.roa" \
+	--tag t2 --withdraw "${SA}ca/r2.roa@$HR2" \
+	--tag t3 --publish "${SB}stolen.roa=$O/r5.roa"
+failed_pdu_is publish "${SB}stolen.roa" "" "$O/r5.roa"
 expect_list "store unchanged after the third failed 3-PDU query" "$A" "$WORK/state2"
 expect_report 'object_already_present|consistency_problem' \
 	"query that publishes the same new URI twice" "$A" \
@@ -177,6 +215,52 @@ grep -qw alice "$WORK/publishers" && grep -qw bob "$WORK/publishers" &&
 	bad "publishers list does not name alice and bob: $(cat "$WORK/publishers")"
 ctl "$D" publishers show alice >"$WORK/show" 2>&1 && grep -q alice "$WORK/show" &&
 	ok "publishers show alice" || bad "publishers show alice: $(cat "$WORK/show")"
+
+# publishers response prints a registered publisher's repository_response
+# again, through the running daemon's admin API; a copy of bob configured
+# with it reaches the server and sees his objects.
+# resp_ok DESC HANDLE: `publishers response HANDLE` must print an RFC 8183
+# repository_response for HANDLE.
+resp_ok() {
+	local got
+	if ! ctl "$D" publishers response "$2" >"$WORK/resp.xml" 2>"$WORK/ctl.err"; then
+		bad "$1: rpkipubctl publishers response $2 failed: $(cat "$WORK/ctl.err")"
+		return 1
+	fi
+	got=$(xmllint --xpath 'concat(local-name(/*), " ", /*/@publisher_handle)' "$WORK/resp.xml" 2>/dev/null)
+	if [ "$got" = "repository_response $2" ]; then
+		ok "$1"
+	else
+		bad "$1: got '$got', want 'repository_response $2': $(head -c 300 "$WORK/resp.xml")"
+		return 1
+	fi
+}
+resp_ok "publishers response bob (daemon running) prints bob's repository_response" bob
+cp "$WORK/resp.xml" "$WORK/resp-bob-running.xml"
+rm -rf "$WORK/bob-again"
+cp -r "$B" "$WORK/bob-again"
+if pc configure "$WORK/bob-again" --response "$WORK/resp-bob-running.xml" >/dev/null 2>"$WORK/pc.err"; then
+	expect_list "bob configured from that response lists his objects" "$WORK/bob-again" "$WORK/bobstate"
+else
+	bad "pubclient configure with the publishers response output: $(cat "$WORK/pc.err")"
+fi
+if ctl "$D" publishers response nobody >"$WORK/resp.xml" 2>"$WORK/ctl.err"; then
+	bad "publishers response nobody (not registered) exited 0: $(head -c 200 "$WORK/resp.xml")"
+else
+	ok "publishers response nobody (not registered) fails: $(head -1 "$WORK/ctl.err")"
+fi
+# A handle whose last component is "response" (RFC 8183 handles may hold
+# '/'): the admin routes must not take it for the response of "org".
+add_publisher "$D" "$WORK/org-response" org/response
+resp_ok "publishers response org/response prints its own repository_response" org/response
+ctl "$D" publishers show org/response >"$WORK/show" 2>&1 && grep -q 'org/response' "$WORK/show" &&
+	ok "publishers show org/response" || bad "publishers show org/response: $(cat "$WORK/show")"
+expect_list "org/response has no objects" "$WORK/org-response" "$WORK/empty"
+ctl "$D" publishers remove org/response >"$WORK/remove" 2>&1 &&
+	ok "publishers remove org/response" || bad "publishers remove org/response: $(cat "$WORK/remove")"
+ctl "$D" publishers list >"$WORK/publishers" 2>&1
+grep -q 'org/response' "$WORK/publishers" && bad "org/response still in publishers list" ||
+	ok "org/response is gone from publishers list"
 if ctl "$D" publishers remove alice >"$WORK/remove" 2>&1; then
 	ok "publishers remove alice"
 else
@@ -228,4 +312,11 @@ moved=$(($(requests "$WORK/metrics.after" '*') - $(requests "$WORK/metrics.befor
 
 stop_daemon "$DAEMON_PID" && ok "rpkipubd stops cleanly on SIGTERM" ||
 	bad "rpkipubd exit status $? on SIGTERM"
+
+# With no daemon, publishers response reads the store directly.
+resp_ok "publishers response bob (no daemon: from the store)" bob &&
+	{ cmp -s "$WORK/resp.xml" "$WORK/resp-bob-running.xml" &&
+		ok "publishers response bob: the same bytes as through the running daemon" ||
+		bad "publishers response bob differs from the output through the running daemon:
+$(diff "$WORK/resp-bob-running.xml" "$WORK/resp.xml" | sed 's/^/#   /')"; }
 finish

@@ -24,6 +24,7 @@ Subcommands:
   configure STATE_DIR --response FILE
   query STATE_DIR [PDU options | --raw-xml FILE] [fault options]
   hash FILE
+  stream-post URL --size BYTES [--chunked]
 
 query exit status:
   0  verified reply holding <success/> or <list/> PDUs (or an empty list)
@@ -50,11 +51,14 @@ import functools
 import hashlib
 import json
 import os
+import select
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import xml.etree.ElementTree as ET
 
 from asn1crypto import algos
@@ -465,6 +469,34 @@ def build_message(a, target, signer):
     return msg
 
 
+def reencode_outer_length(msg, width):
+    """msg with the length of its outer SEQUENCE (the ContentInfo) in the
+    long form with width length octets (4: 30 84 00 00 LL LL): valid BER,
+    not DER.  Nothing that is signed changes, so it is the same message in
+    other bytes; each width gives other bytes."""
+    if not 1 <= width <= 8:
+        raise Fail(1, "--reencode-length: %d length octets: want 1 to 8" % width)
+    if len(msg) < 2 or msg[0] != 0x30:
+        raise Fail(1, "--reencode-length: the message does not start with a SEQUENCE")
+    first = msg[1]
+    if first < 0x80:
+        n, hdr = first, 2
+    elif 0x81 <= first <= 0x84:
+        k = first & 0x7F
+        n, hdr = int.from_bytes(msg[2:2 + k], "big"), 2 + k
+    else:
+        raise Fail(1, "--reencode-length: outer length form 0x%02x not handled" % first)
+    if hdr + n != len(msg):
+        raise Fail(1, "--reencode-length: the outer length (%d) does not cover the "
+                   "%d bytes after the header" % (n, len(msg) - hdr))
+    if n >= 256 ** width:
+        raise Fail(1, "--reencode-length: %d does not fit in %d octets" % (n, width))
+    out = bytes([0x30, 0x80 | width]) + n.to_bytes(width, "big") + msg[hdr:]
+    if out == msg:
+        raise Fail(1, "--reencode-length: the message already has that form")
+    return out
+
+
 def cmd_query(a):
     pdus = getattr(a, "pdus", None) or []
     a.pdus = pdus
@@ -480,6 +512,8 @@ def cmd_query(a):
     else:
         signer = Identity(a.sign_with) if a.sign_with else target
         msg = build_message(a, target, signer)
+    if a.reencode_length is not None:
+        msg = reencode_outer_length(msg, a.reencode_length)
     if a.truncate is not None:
         msg = msg[:a.truncate]
     if a.save_cms:
@@ -497,6 +531,66 @@ def cmd_query(a):
                        % (ctype, CONTENT_TYPE))
         xml = verify_reply(body, ta_pem, tmp)
     return report(xml, [p[0] for p in pdus] == ["list"], a.print)
+
+
+def cmd_stream_post(a):
+    """POST a.size zero bytes to an http:// URL the way a careful client
+    does: stream the body while watching for an early reply, stop sending as
+    soon as one arrives (or the server stops reading and the send fails),
+    then read the reply.  Prints "STATUS BYTES_SENT" (the body bytes sent,
+    framing included).  curl gives up on a send error without reading a
+    reply that already arrived, so it cannot test an early answer."""
+    u = urllib.parse.urlsplit(a.url)
+    if u.scheme != "http" or not u.hostname:
+        raise Fail(1, "stream-post wants an http:// URL")
+    host, port = u.hostname, u.port or 80
+    framing = "Transfer-Encoding: chunked" if a.chunked else "Content-Length: %d" % a.size
+    head = ("POST %s HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: %s\r\n%s\r\n"
+            "Connection: close\r\n\r\n"
+            % (u.path or "/", host, port, CONTENT_TYPE, framing)).encode()
+    piece = b"\0" * 65536
+    deadline = time.monotonic() + a.timeout
+    s = socket.create_connection((host, port), timeout=a.timeout)
+    pending, left, sent, reply = head, a.size, 0, b""
+    s.setblocking(False)
+    try:
+        while True:
+            if not pending and left > 0:
+                n = min(left, len(piece))
+                left -= n
+                pending = (b"%x\r\n%s\r\n" % (n, piece[:n])) if a.chunked else piece[:n]
+                if a.chunked and left == 0:
+                    pending += b"0\r\n\r\n"
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise Fail(1, "no reply within %d s (%d bytes sent)" % (a.timeout, sent))
+            r, w, _ = select.select([s], [s] if pending else [], [], remaining)
+            if r:
+                break                   # a reply (or EOF): stop sending
+            if w:
+                try:
+                    k = s.send(pending)
+                except (BrokenPipeError, ConnectionResetError):
+                    break               # the server stopped reading
+                sent += k
+                pending = pending[k:]
+        s.setblocking(True)
+        s.settimeout(max(1, deadline - time.monotonic()))
+        while b"\r\n" not in reply:
+            try:
+                data = s.recv(65536)
+            except ConnectionResetError:
+                break
+            if not data:
+                break
+            reply += data
+    finally:
+        s.close()
+    first = reply.split(b"\r\n", 1)[0].split()
+    if len(first) < 2 or not first[0].startswith(b"HTTP/") or not first[1].isdigit():
+        raise Fail(1, "no HTTP reply after %d bytes sent (got %r)" % (sent, reply[:80]))
+    print(int(first[1]), sent)
+    return 0
 
 
 def cmd_hash(a):
@@ -551,6 +645,10 @@ def main():
                    help="sign with another identity (sent to this one's service_uri)")
     f.add_argument("--extra-cert", action="store_true",
                    help="carry two certificates (EE and TA)")
+    f.add_argument("--reencode-length", type=int, nargs="?", const=4, metavar="N",
+                   help="send the message with its outer ContentInfo length "
+                   "re-encoded in the long form with N length octets (default "
+                   "4: 30 84 00 00 LL LL; BER, not DER)")
     f.add_argument("--truncate", type=int, metavar="N", help="send only the first N bytes")
     f.add_argument("--save-cms", metavar="FILE", help="save the bytes sent")
     f.add_argument("--send-cms", metavar="FILE", help="send FILE verbatim (replay)")
@@ -564,6 +662,17 @@ def main():
                    help="SIGKILL PID as soon as an HTTP 200 reply has arrived "
                         "(before it is verified; for crash tests)")
     p.set_defaults(func=cmd_query)
+
+    p = sub.add_parser("stream-post", help="stream a large POST body, stop at an "
+                       "early reply; print 'STATUS BYTES_SENT'")
+    p.add_argument("url")
+    p.add_argument("--size", type=int, required=True, metavar="BYTES",
+                   help="body size (zero bytes)")
+    p.add_argument("--chunked", action="store_true",
+                   help="Transfer-Encoding: chunked (default: Content-Length)")
+    p.add_argument("--timeout", type=int, default=60, metavar="S",
+                   help="give up after S seconds (default %(default)s)")
+    p.set_defaults(func=cmd_stream_post)
 
     p = sub.add_parser("hash", help="print the RFC 8181 hash (hex SHA-256) of FILE")
     p.add_argument("file")
