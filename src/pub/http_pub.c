@@ -181,11 +181,7 @@ http_process(struct pubd *d, struct MHD_Connection *con, struct http_req *req)
 			result = ERR_OTHER;
 			snprintf(q.error_text, sizeof(q.error_text),
 			    "store unavailable for the list reply");
-			buf_free(&q.reply);
-			rfc8181_write_begin(&q.reply, RFC8181_REPLY);
-			rfc8181_write_error(&q.reply, result, NULL,
-			    q.error_text, NULL);
-			rfc8181_write_end(&q.reply);
+			http_error_xml(&q.reply, result, q.error_text);
 		}
 		pubd_store_put(d, st);
 	}
