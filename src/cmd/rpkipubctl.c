@@ -214,7 +214,7 @@ ctl_init(int argc, char *argv[])
 }
 
 /* Direct (no daemon) execution of a publisher command on the store. */
-static int
+static enum publishers_result
 ctl_direct(const struct config *c, const char *cmd, const char *arg,
     const uint8_t *body, size_t len, struct buf *out, char *err,
     size_t errlen)
@@ -224,7 +224,7 @@ ctl_direct(const struct config *c, const char *cmd, const char *arg,
 	uint8_t		*ta = NULL;
 	size_t		 ta_len = 0;
 	char		*path;
-	int		 rc = -1;
+	enum publishers_result rc = PUB_STORE;
 
 	path = config_path(c, CONFIG_STORE);
 	st = store_open(path);
@@ -342,7 +342,7 @@ ctl_publishers(const struct config *c, const char *token, int argc,
 		fprintf(stderr, "rpkipubctl: rpkipubd is not running on %s; "
 		    "working on the store directly\n", c->admin_listen);
 		if (ctl_direct(c, cmd, arg, (uint8_t *)body, len, &out, err,
-		    sizeof(err)) == -1) {
+		    sizeof(err)) != PUB_OK) {
 			fprintf(stderr, "rpkipubctl: %s\n", err);
 			goto out;
 		}

@@ -140,7 +140,8 @@ admin_api(struct pubd *d, struct MHD_Connection *con, const char *url,
 	const char	*h;
 	size_t		 np = strlen(ADMIN_PUBLISHERS);
 	size_t		 nr = strlen(ADMIN_RESPONSES);
-	int		 rc, is_get, is_post, is_delete;
+	enum publishers_result rc;
+	int		 is_get, is_post, is_delete;
 	unsigned int	 status;
 
 	buf_init(&out);
@@ -175,14 +176,26 @@ admin_api(struct pubd *d, struct MHD_Connection *con, const char *url,
 		return admin_text(con, MHD_HTTP_NOT_FOUND,
 		    "no such admin API resource or method\n");
 
-	status = MHD_HTTP_OK;
-	if (rc == -1) {
+	switch (rc) {
+	case PUB_OK:
+		status = MHD_HTTP_OK;
+		break;
+	case PUB_NOT_FOUND:
+		status = MHD_HTTP_NOT_FOUND;
+		break;
+	case PUB_CONFLICT:
+		status = MHD_HTTP_CONFLICT;
+		break;
+	case PUB_STORE:
+		status = MHD_HTTP_SERVICE_UNAVAILABLE;
+		break;
+	default:
+		status = MHD_HTTP_BAD_REQUEST;
+	}
+	if (rc != PUB_OK) {
 		buf_free(&out);
 		buf_printf(&out, "%s\n", err);
 		type = "text/plain; charset=utf-8";
-		status = strncmp(err, "no publisher", 12) == 0 ?
-		    MHD_HTTP_NOT_FOUND : strcmp(err, "store unavailable") == 0 ?
-		    MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_BAD_REQUEST;
 		log_warn("admin: %s %s: %s", method, url, err);
 	}
 	return admin_send(con, status, type, &out);

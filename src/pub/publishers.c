@@ -59,7 +59,7 @@ publishers_write_response(const struct config *c, const char *handle,
 	buf_free(&notify);
 }
 
-int
+enum publishers_result
 publishers_add(struct store *st, const struct config *c,
     const uint8_t *server_ta, size_t server_ta_len, const uint8_t *request,
     size_t len, const char *handle, time_t now, struct buf *out, char *err,
@@ -71,7 +71,8 @@ publishers_add(struct store *st, const struct config *c,
 	struct buf				 sia;
 	X509					*ta = NULL;
 	char					 why[256];
-	int					 found, rc = -1;
+	int					 found;
+	enum publishers_result			 rc = PUB_INVALID;
 
 	buf_init(&sia);
 	memset(&ctx, 0, sizeof(ctx));
@@ -95,25 +96,28 @@ publishers_add(struct store *st, const struct config *c,
 		goto out;
 	}
 	buf_printf(&sia, "%s%s/", c->rsync_base, handle);
+	rc = PUB_STORE;
 	if (store_begin(st) == -1) {
 		snprintf(err, errlen, "store unavailable");
 		goto out;
 	}
 	if ((found = store_publisher_get(st, handle, &existing)) != 0) {
-		if (found == 1)
+		if (found == 1) {
 			snprintf(err, errlen, "handle \"%s\" is already "
 			    "registered", handle);
-		else
+			rc = PUB_CONFLICT;
+		} else
 			snprintf(err, errlen, "store unavailable");
 		goto rollback;
 	}
 	ctx.sia_base = buf_str(&sia);
 	if (store_publisher_foreach(st, publishers_overlap_cb, &ctx) == -1) {
-		if (ctx.clash_copy != NULL)
+		if (ctx.clash_copy != NULL) {
 			snprintf(err, errlen, "sia_base %s would overlap the "
 			    "one of publisher \"%s\"", buf_str(&sia),
 			    ctx.clash_copy);
-		else
+			rc = PUB_CONFLICT;
+		} else
 			snprintf(err, errlen, "store unavailable");
 		goto rollback;
 	}
@@ -126,7 +130,7 @@ publishers_add(struct store *st, const struct config *c,
 	    server_ta_len, out);
 	log_info("registered publisher %s, sia_base %s%s", handle,
 	    buf_str(&sia), req->has_referral ? " (referral ignored)" : "");
-	rc = 0;
+	rc = PUB_OK;
 	goto out;
  rollback:
 	store_rollback(st);
@@ -139,23 +143,37 @@ publishers_add(struct store *st, const struct config *c,
 	return rc;
 }
 
-int
+/* Look a publisher up; the result says why not when it fails. */
+static enum publishers_result
+publishers_get(struct store *st, const char *handle,
+    struct store_publisher **p, char *err, size_t errlen)
+{
+	switch (store_publisher_get(st, handle, p)) {
+	case 1:
+		return PUB_OK;
+	case 0:
+		snprintf(err, errlen, "no publisher \"%s\"", handle);
+		return PUB_NOT_FOUND;
+	default:
+		snprintf(err, errlen, "store unavailable");
+		return PUB_STORE;
+	}
+}
+
+enum publishers_result
 publishers_response(struct store *st, const struct config *c,
     const uint8_t *server_ta, size_t server_ta_len, const char *handle,
     struct buf *out, char *err, size_t errlen)
 {
 	struct store_publisher	*p = NULL;
-	int			 found;
+	enum publishers_result	 rc;
 
-	if ((found = store_publisher_get(st, handle, &p)) != 1) {
-		snprintf(err, errlen, found == 0 ? "no publisher \"%s\"" :
-		    "store unavailable", handle);
-		return -1;
-	}
+	if ((rc = publishers_get(st, handle, &p, err, errlen)) != PUB_OK)
+		return rc;
 	publishers_write_response(c, p->handle, p->sia_base, server_ta,
 	    server_ta_len, out);
 	store_publisher_free(p);
-	return 0;
+	return PUB_OK;
 }
 
 struct list_ctx {
@@ -177,7 +195,7 @@ publishers_list_cb(const struct store_publisher *p, void *arg)
 	return 0;
 }
 
-int
+enum publishers_result
 publishers_list(struct store *st, struct buf *out, char *err, size_t errlen)
 {
 	struct list_ctx	ctx = { st, out };
@@ -186,12 +204,12 @@ publishers_list(struct store *st, struct buf *out, char *err, size_t errlen)
 	    "SIA_BASE");
 	if (store_publisher_foreach(st, publishers_list_cb, &ctx) == -1) {
 		snprintf(err, errlen, "store unavailable");
-		return -1;
+		return PUB_STORE;
 	}
-	return 0;
+	return PUB_OK;
 }
 
-int
+enum publishers_result
 publishers_show(struct store *st, const struct config *c, const char *handle,
     struct buf *out, char *err, size_t errlen)
 {
@@ -200,15 +218,13 @@ publishers_show(struct store *st, const struct config *c, const char *handle,
 	uint8_t			 fp[32];
 	char			 hex[65], subject[256];
 	int64_t			 objects, bytes;
-	int			 found, rc = -1;
+	enum publishers_result	 rc;
 
-	if ((found = store_publisher_get(st, handle, &p)) != 1) {
-		snprintf(err, errlen, found == 0 ? "no publisher \"%s\"" :
-		    "store unavailable", handle);
+	if ((rc = publishers_get(st, handle, &p, err, errlen)) != PUB_OK)
 		goto out;
-	}
 	if (store_publisher_count_objects(st, p->id, &objects, &bytes) == -1) {
 		snprintf(err, errlen, "store unavailable");
+		rc = PUB_STORE;
 		goto out;
 	}
 	SHA256(p->bpki_ta, p->bpki_ta_len, fp);
@@ -258,7 +274,7 @@ publishers_collect_cb(const char *uri, const uint8_t hash[32], void *arg)
 	return 0;
 }
 
-int
+enum publishers_result
 publishers_remove(struct store *st, const char *handle, time_t now,
     struct buf *out, char *err, size_t errlen)
 {
@@ -266,18 +282,15 @@ publishers_remove(struct store *st, const char *handle, time_t now,
 	struct withdraw_ctx	 w;
 	int64_t			 change = 0;
 	size_t			 i;
-	int			 found, rc = -1;
+	enum publishers_result	 rc = PUB_STORE;
 
 	memset(&w, 0, sizeof(w));
 	if (store_begin(st) == -1) {
 		snprintf(err, errlen, "store unavailable");
 		goto out;
 	}
-	if ((found = store_publisher_get(st, handle, &p)) != 1) {
-		snprintf(err, errlen, found == 0 ? "no publisher \"%s\"" :
-		    "store unavailable", handle);
+	if ((rc = publishers_get(st, handle, &p, err, errlen)) != PUB_OK)
 		goto rollback;
-	}
 	/* Collect first: a statement cannot be stepped while deleting. */
 	if (store_object_foreach(st, p->id, publishers_collect_cb, &w) == -1)
 		goto fail;
@@ -295,10 +308,10 @@ publishers_remove(struct store *st, const char *handle, time_t now,
 	    handle, w.n);
 	log_info("removed publisher %s; withdrew %zu objects in change %lld",
 	    handle, w.n, w.n > 0 ? (long long)change : 0LL);
-	rc = 0;
 	goto out;
  fail:
 	snprintf(err, errlen, "store unavailable");
+	rc = PUB_STORE;
  rollback:
 	store_rollback(st);
  out:

@@ -58,6 +58,20 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $(tr 0-9
 	--unix-socket "$SOCK" http://localhost/v1/publishers)
 [ "$code" = 401 ] && ok "admin API with a wrong token: 401" || bad "admin API with a wrong token: HTTP $code"
 
+# Errors map to HTTP statuses: a taken handle 409, an unknown one 404.
+TOKEN=$(cat "$D/admin.token")
+code=$(curl -s -o "$WORK/dup.out" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
+	--data-binary @"$A/publisher_request.xml" --unix-socket "$SOCK" http://localhost/v1/publishers)
+[ "$code" = 409 ] && grep -q "already registered" "$WORK/dup.out" &&
+	ok "registering a taken handle: 409 '$(cat "$WORK/dup.out")'" ||
+	bad "registering a taken handle: HTTP $code $(cat "$WORK/dup.out")"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
+	--unix-socket "$SOCK" http://localhost/v1/publishers/nobody)
+[ "$code" = 404 ] && ok "showing an unknown publisher: 404" || bad "showing an unknown publisher: HTTP $code"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
+	--data-binary 'not xml' --unix-socket "$SOCK" http://localhost/v1/publishers)
+[ "$code" = 400 ] && ok "a bad publisher_request: 400" || bad "a bad publisher_request: HTTP $code"
+
 # The CLI goes through the daemon now (no "not running" note).
 ctl "$D" publishers list >"$WORK/list.out" 2>"$WORK/ctl.err" || fail "publishers list failed: $(cat "$WORK/ctl.err")"
 [ ! -s "$WORK/ctl.err" ] && grep -q '^alice ' "$WORK/list.out" &&

@@ -131,18 +131,18 @@ test_add_refused(void **state)
 	buf_init(&out);
 	assert_int_equal(add(f, "a", NULL, &out, err), 0);
 	/* Taken. */
-	assert_int_equal(add(f, "a", NULL, &out, err), -1);
+	assert_int_equal(add(f, "a", NULL, &out, err), PUB_CONFLICT);
 	assert_non_null(strstr(err, "already registered"));
 	/* Nested jails: "a/b" would sit inside "a"'s sia_base, and back. */
-	assert_int_equal(add(f, "x", "a/b", &out, err), -1);
+	assert_int_equal(add(f, "x", "a/b", &out, err), PUB_CONFLICT);
 	assert_non_null(strstr(err, "overlap"));
 	assert_int_equal(add(f, "c/d", NULL, &out, err), 0);
-	assert_int_equal(add(f, "c", NULL, &out, err), -1);
+	assert_int_equal(add(f, "c", NULL, &out, err), PUB_CONFLICT);
 	/* Bad handles. */
-	assert_int_equal(add(f, "x", "../etc", &out, err), -1);
-	assert_int_equal(add(f, "x", "a//b", &out, err), -1);
-	assert_int_equal(add(f, "x", "/abs", &out, err), -1);
-	assert_int_equal(add(f, "x", "", &out, err), -1);
+	assert_int_equal(add(f, "x", "../etc", &out, err), PUB_INVALID);
+	assert_int_equal(add(f, "x", "a//b", &out, err), PUB_INVALID);
+	assert_int_equal(add(f, "x", "/abs", &out, err), PUB_INVALID);
+	assert_int_equal(add(f, "x", "", &out, err), PUB_INVALID);
 	/* Not a certificate. */
 	{
 		const char *bad = "<publisher_request xmlns=\"http://www.hactrn"
@@ -152,7 +152,7 @@ test_add_refused(void **state)
 
 		assert_int_equal(publishers_add(f->st, f->cfg, f->ta,
 		    f->ta_len, (const uint8_t *)bad, strlen(bad), NULL, 1000,
-		    &out, err, sizeof(err)), -1);
+		    &out, err, sizeof(err)), PUB_INVALID);
 	}
 	buf_free(&out);
 }
@@ -189,8 +189,12 @@ test_remove_withdraws(void **state)
 	    "rsync://rpki.example.net/repo/gone/a.roa", &owner, h), 0);
 	assert_int_equal(store_publisher_get(f->st, "gone", &p), 0);
 	assert_int_equal(publishers_remove(f->st, "gone", 2000, &out, err,
-	    sizeof(err)), -1);
+	    sizeof(err)), PUB_NOT_FOUND);
 	assert_non_null(strstr(err, "no publisher"));
+	assert_int_equal(publishers_show(f->st, f->cfg, "gone", &out, err,
+	    sizeof(err)), PUB_NOT_FOUND);
+	assert_int_equal(publishers_response(f->st, f->cfg, f->ta, f->ta_len,
+	    "gone", &out, err, sizeof(err)), PUB_NOT_FOUND);
 	buf_free(&out);
 }
 
