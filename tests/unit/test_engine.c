@@ -116,6 +116,29 @@ publisher_id(struct fixture *f, const char *handle)
 	return id;
 }
 
+/* A query of handle's at signing-time t whose replay key is d repeated. */
+static void
+query_setup(struct fixture *f, struct engine_query *q, const char *handle,
+    const struct rfc8181_msg *msg, time_t t, int d)
+{
+	engine_query_init(q);
+	q->handle = handle;
+	q->publisher_id = publisher_id(f, handle);
+	q->msg = msg;
+	q->signing_time = t;
+	memset(q->digest, d, sizeof(q->digest));
+}
+
+/* Apply q in a transaction of its own, as a batch of one; its result. */
+static enum rfc8181_error
+apply_one(struct fixture *f, struct engine_query *q, time_t now)
+{
+	assert_int_equal(store_begin(f->st), 0);
+	assert_int_equal(engine_apply(f->st, q, now), 0);
+	assert_int_equal(store_commit(f->st), 0);
+	return q->result;
+}
+
 /* Run one query as the writer thread would, in its own transaction. */
 static enum rfc8181_error
 run(struct fixture *f, const char *handle, struct rfc8181_pdu *pdus,
@@ -125,18 +148,10 @@ run(struct fixture *f, const char *handle, struct rfc8181_pdu *pdus,
 	struct engine_query	q;
 	enum rfc8181_error	r;
 
-	engine_query_init(&q);
-	q.handle = handle;
-	q.publisher_id = publisher_id(f, handle);
-	q.msg = &msg;
-	q.signing_time = f->stime++;
-	memset(q.digest, 0, 32);
+	query_setup(f, &q, handle, &msg, f->stime++, 0);
 	memcpy(q.digest, &f->serial, sizeof(f->serial));
 	f->serial++;
-	assert_int_equal(store_begin(f->st), 0);
-	assert_int_equal(engine_apply(f->st, &q, 2000), 0);
-	assert_int_equal(store_commit(f->st), 0);
-	r = q.result;
+	r = apply_one(f, &q, 2000);
 	if (reply != NULL) {
 		buf_free(reply);
 		buf_add(reply, q.reply.data, q.reply.len);
@@ -310,16 +325,8 @@ run_at(struct fixture *f, time_t t, int digest)
 	struct engine_query	q;
 	enum rfc8181_error	r;
 
-	engine_query_init(&q);
-	q.handle = "alice";
-	q.publisher_id = publisher_id(f, "alice");
-	q.msg = &msg;
-	q.signing_time = t;
-	memset(q.digest, digest, 32);
-	assert_int_equal(store_begin(f->st), 0);
-	assert_int_equal(engine_apply(f->st, &q, t), 0);
-	assert_int_equal(store_commit(f->st), 0);
-	r = q.result;
+	query_setup(f, &q, "alice", &msg, t, digest);
+	r = apply_one(f, &q, t);
 	engine_query_free(&q);
 	return r;
 }
@@ -349,20 +356,9 @@ test_replay_of_failed(void **state)
 	struct rfc8181_msg	 msg = { RFC8181_QUERY, &p, 1 };
 	struct engine_query	 q;
 
-	engine_query_init(&q);
-	q.handle = "alice";
-	q.publisher_id = publisher_id(f, "alice");
-	q.msg = &msg;
-	q.signing_time = 7000;
-	memset(q.digest, 9, 32);
-	assert_int_equal(store_begin(f->st), 0);
-	assert_int_equal(engine_apply(f->st, &q, 7000), 0);
-	assert_int_equal(store_commit(f->st), 0);
-	assert_int_equal(q.result, ERR_NO_OBJECT);
-	assert_int_equal(store_begin(f->st), 0);
-	assert_int_equal(engine_apply(f->st, &q, 7000), 0);
-	assert_int_equal(store_commit(f->st), 0);
-	assert_int_equal(q.result, ERR_BAD_CMS);
+	query_setup(f, &q, "alice", &msg, 7000, 9);
+	assert_int_equal(apply_one(f, &q, 7000), ERR_NO_OBJECT);
+	assert_int_equal(apply_one(f, &q, 7000), ERR_BAD_CMS);
 	engine_query_free(&q);
 }
 
@@ -441,15 +437,9 @@ test_reregistered(void **state)
 	struct rfc8181_msg	 msg = { RFC8181_QUERY, &p, 1 };
 	struct engine_query	 q;
 
-	engine_query_init(&q);
-	q.handle = "alice";
-	q.publisher_id = publisher_id(f, "alice") + 1000;
-	q.msg = &msg;
-	q.signing_time = 100;
-	assert_int_equal(store_begin(f->st), 0);
-	assert_int_equal(engine_apply(f->st, &q, 100), 0);
-	assert_int_equal(store_commit(f->st), 0);
-	assert_int_equal(q.result, ERR_PERMISSION);
+	query_setup(f, &q, "alice", &msg, 100, 0);
+	q.publisher_id += 1000;
+	assert_int_equal(apply_one(f, &q, 100), ERR_PERMISSION);
 	assert_int_equal(count(f, "SELECT count(*) FROM objects"), 0);
 	engine_query_free(&q);
 }
@@ -485,14 +475,8 @@ test_store_failure_rolls_back(void **state)
 	struct engine_query	 q1, q2;
 
 	inject_failure(f);
-	engine_query_init(&q1);
-	engine_query_init(&q2);
-	q1.handle = q2.handle = "alice";
-	q1.publisher_id = q2.publisher_id = publisher_id(f, "alice");
-	q1.msg = &m1;
-	q2.msg = &m2;
-	q1.signing_time = q2.signing_time = 100;
-	q2.digest[0] = 1;
+	query_setup(f, &q1, "alice", &m1, 100, 0);
+	query_setup(f, &q2, "alice", &m2, 100, 1);
 	assert_int_equal(store_begin(f->st), 0);
 	assert_int_equal(engine_apply(f->st, &q1, 100), 0);
 	assert_int_equal(q1.result, ERR_NONE);
@@ -517,11 +501,7 @@ test_writer_failure_reply(void **state)
 
 	inject_failure(f);
 	assert_non_null(e = engine_start(f->path));
-	engine_query_init(&q);
-	q.handle = "alice";
-	q.publisher_id = publisher_id(f, "alice");
-	q.msg = &msg;
-	q.signing_time = 100;
+	query_setup(f, &q, "alice", &msg, 100, 0);
 	engine_submit(e, &q);
 	assert_int_equal(q.result, ERR_OTHER);
 	assert_non_null(strstr(buf_str(&q.reply),

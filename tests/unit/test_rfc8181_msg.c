@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "fileio.h"
+#include "test_data.h"
 
 #include "buf.h"
 #include "encoding.h"
@@ -33,20 +33,6 @@
 #define HASH2	"da4ab6fdec157c0b2333088873be75ae9eec02882491ec6917f8b32e2a9040e5"
 /* "AAEC" is the base64 of the three bytes 00 01 02. */
 #define PUB(x)	"<publish uri=\"" URI "\">" x "</publish>"
-
-/* A file under tests/data (TEST_DATA), read with the library's reader. */
-static uint8_t *
-read_data(const char *rel, size_t *len)
-{
-	const char	*dir = getenv("TEST_DATA");
-	char		 path[1024];
-	char		*data;
-
-	snprintf(path, sizeof(path), "%s/%s", dir ? dir : "tests/data", rel);
-	if ((data = file_read(path, 16 * 1024 * 1024, len)) == NULL)
-		fail_msg("cannot read %s", path);
-	return (uint8_t *)data;
-}
 
 static struct rfc8181_msg *
 parse_len_ok(const uint8_t *xml, size_t len, size_t max_object)

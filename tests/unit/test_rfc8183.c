@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "fileio.h"
+#include "test_data.h"
 
 #include "buf.h"
 #include "encoding.h"
@@ -32,20 +32,6 @@
 #define RESP(attrs, body) "<repository_response xmlns=\"" RFC8183_NS "\"" \
 	attrs ">" body "</repository_response>"
 #define RTA		"<repository_bpki_ta>" TA_B64 "</repository_bpki_ta>"
-
-/* A file under tests/data (TEST_DATA), read with the library's reader. */
-static uint8_t *
-read_data(const char *rel, size_t *len)
-{
-	const char	*dir = getenv("TEST_DATA");
-	char		 path[1024];
-	char		*data;
-
-	snprintf(path, sizeof(path), "%s/%s", dir ? dir : "tests/data", rel);
-	if ((data = file_read(path, 16 * 1024 * 1024, len)) == NULL)
-		fail_msg("cannot read %s", path);
-	return (uint8_t *)data;
-}
 
 static void
 check_reason(const char *err, const char *section, const char *want)
