@@ -90,9 +90,9 @@ engine_replay_check(struct store *st, const struct store_publisher *p,
 			if (memcmp(p->last_digests + 32 * i, q->digest,
 			    32) == 0) {
 				engine_reply_error(q, ERR_BAD_CMS, NULL,
-				    "replayed message: this exact CMS was "
-				    "already accepted (RFC 6492 section "
-				    "3.1.2)");
+				    "replayed message: a message with this "
+				    "signature was already accepted (RFC 6492 "
+				    "section 3.1.2)");
 				return 1;
 			}
 		}
@@ -170,7 +170,8 @@ engine_pdu(struct store *st, const struct store_publisher *p,
 	if ((found = store_object_get(st, pdu->uri, &owner, cur)) == -1)
 		return -1;
 	if (found && owner != p->id) {
-		snprintf(text, textlen, "%s belongs to another publisher",
+		snprintf(text, textlen, "%s belongs to another publisher "
+		    "(RFC 8181 section 2.4)",
 		    pdu->uri);
 		return ERR_PERMISSION;
 	}
