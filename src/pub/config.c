@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +30,15 @@ config_new(const char *data_dir)
 	c->admin_listen = xstrdup("127.0.0.1:8081");
 	c->max_body = MAX_REQUEST_BODY;
 	c->max_object = MAX_OBJECT_SIZE;
+	c->rrdp_dir = xstrdup(CONFIG_RRDP_DIR);
+	c->rsync_dir = xstrdup(CONFIG_RSYNC_DIR);
+	c->rrdp_interval = CONFIG_RRDP_INTERVAL;
+	c->delta_window = CONFIG_DELTA_WINDOW;
+	c->rrdp_keep = CONFIG_FILE_KEEP;
+	c->rsync_keep = CONFIG_FILE_KEEP;
+	c->rrdp_listen = xstrdup(CONFIG_RRDP_LISTEN);
+	c->rrdp_tls_cert = xstrdup("");
+	c->rrdp_tls_key = xstrdup("");
 	return c;
 }
 
@@ -42,6 +53,11 @@ config_free(struct config *c)
 	free(c->rrdp_base);
 	free(c->listen);
 	free(c->admin_listen);
+	free(c->rrdp_dir);
+	free(c->rsync_dir);
+	free(c->rrdp_listen);
+	free(c->rrdp_tls_cert);
+	free(c->rrdp_tls_key);
 	free(c);
 }
 
@@ -55,13 +71,32 @@ config_path(const struct config *c, const char *name)
 	return buf_str(&b);
 }
 
+char *
+config_resolve(const struct config *c, const char *path)
+{
+	return path[0] == '/' ? xstrdup(path) : config_path(c, path);
+}
+
+/* The path part of an http(s) URL: "https://h:1/a/" -> "/a/". */
+static const char *
+url_path(const char *url)
+{
+	const char	*p = strstr(url, "://");
+
+	p = strchr(p != NULL ? p + 3 : url, '/');
+	return p != NULL ? p : "";
+}
+
+const char *
+config_rrdp_path(const struct config *c)
+{
+	return url_path(c->rrdp_base);
+}
+
 const char *
 config_service_path(const struct config *c)
 {
-	const char	*p = strstr(c->service_uri, "://");
-
-	p = strchr(p != NULL ? p + 3 : c->service_uri, '/');
-	return p != NULL ? p : "";
+	return url_path(c->service_uri);
 }
 
 const char *
@@ -169,6 +204,29 @@ config_check(const struct config *c, char *err, size_t errlen)
 		    "or unix:/PATH", c->admin_listen);
 		return -1;
 	}
+	if (c->rrdp_listen[0] != '\0' &&
+	    config_parse_addr(c->rrdp_listen, &ss, &sl) == -1) {
+		snprintf(err, errlen, "rrdp_listen: \"%s\" is not ADDR:PORT "
+		    "(or empty to serve RRDP with another web server)",
+		    c->rrdp_listen);
+		return -1;
+	}
+	if ((c->rrdp_tls_cert[0] == '\0') != (c->rrdp_tls_key[0] == '\0')) {
+		snprintf(err, errlen, "rrdp_tls_cert and rrdp_tls_key go "
+		    "together");
+		return -1;
+	}
+	if (c->rrdp_dir[0] == '\0' || c->rsync_dir[0] == '\0') {
+		snprintf(err, errlen, "rrdp_dir and rsync_dir must not be "
+		    "empty");
+		return -1;
+	}
+	if (c->rrdp_interval < CONFIG_RRDP_INTERVAL_MIN ||
+	    c->rrdp_interval > 86400) {
+		snprintf(err, errlen, "rrdp_interval must be between %d and "
+		    "86400 seconds", CONFIG_RRDP_INTERVAL_MIN);
+		return -1;
+	}
 	if (c->max_body < 1024 || c->max_object < 1 ||
 	    c->max_object > c->max_body) {
 		snprintf(err, errlen, "max_body must be >= 1024 and "
@@ -178,31 +236,40 @@ config_check(const struct config *c, char *err, size_t errlen)
 	return 0;
 }
 
+/* Every key of rpkipubd.conf: a string or a size. */
+struct config_key {
+	const char	*name;
+	size_t		 str;	/* offsetof a char *, or SIZE_MAX */
+	size_t		 num;	/* offsetof a size_t, or SIZE_MAX */
+};
+
+#define CK_STR(k)	{ #k, offsetof(struct config, k), SIZE_MAX }
+#define CK_NUM(k)	{ #k, SIZE_MAX, offsetof(struct config, k) }
+
+static const struct config_key config_keys[] = {
+	CK_STR(service_uri), CK_STR(rsync_base), CK_STR(rrdp_base),
+	CK_STR(listen), CK_STR(admin_listen), CK_NUM(max_body),
+	CK_NUM(max_object), CK_STR(rrdp_dir), CK_STR(rsync_dir),
+	CK_NUM(rrdp_interval), CK_NUM(delta_window), CK_NUM(rrdp_keep),
+	CK_NUM(rsync_keep), CK_STR(rrdp_listen), CK_STR(rrdp_tls_cert),
+	CK_STR(rrdp_tls_key),
+};
+
 static int
 config_set(struct config *c, const char *key, const char *val)
 {
-	char	**sp = NULL;
-	size_t	 *np = NULL;
-	char	 *end;
-	unsigned long long v;
+	const struct config_key	*k = NULL;
+	char			*end, **sp;
+	unsigned long long	 v;
+	size_t			 i;
 
-	if (strcmp(key, "service_uri") == 0)
-		sp = &c->service_uri;
-	else if (strcmp(key, "rsync_base") == 0)
-		sp = &c->rsync_base;
-	else if (strcmp(key, "rrdp_base") == 0)
-		sp = &c->rrdp_base;
-	else if (strcmp(key, "listen") == 0)
-		sp = &c->listen;
-	else if (strcmp(key, "admin_listen") == 0)
-		sp = &c->admin_listen;
-	else if (strcmp(key, "max_body") == 0)
-		np = &c->max_body;
-	else if (strcmp(key, "max_object") == 0)
-		np = &c->max_object;
-	else
+	for (i = 0; i < sizeof(config_keys) / sizeof(config_keys[0]); i++)
+		if (strcmp(key, config_keys[i].name) == 0)
+			k = &config_keys[i];
+	if (k == NULL)
 		return -1;
-	if (sp != NULL) {
+	if (k->str != SIZE_MAX) {
+		sp = (char **)((char *)c + k->str);
 		free(*sp);
 		*sp = xstrdup(val);
 		return 0;
@@ -211,7 +278,7 @@ config_set(struct config *c, const char *key, const char *val)
 	v = strtoull(val, &end, 10);
 	if (errno != 0 || *end != '\0' || val[0] == '\0' || v > SIZE_MAX)
 		return -1;
-	*np = (size_t)v;
+	*(size_t *)((char *)c + k->num) = (size_t)v;
 	return 0;
 }
 
@@ -294,9 +361,26 @@ config_save(const struct config *c)
 	    "admin_listen = %s\n"
 	    "# Largest RFC 8181 request body and published object, bytes.\n"
 	    "max_body = %zu\n"
-	    "max_object = %zu\n",
+	    "max_object = %zu\n"
+	    "# Repository output; relative paths are under the data dir.\n"
+	    "rrdp_dir = %s\n"
+	    "rsync_dir = %s\n"
+	    "# Seconds between RRDP serials (one delta for all publishers).\n"
+	    "rrdp_interval = %zu\n"
+	    "# Seconds of deltas the notification lists at least (size rule\n"
+	    "# permitting), and that unreferenced RRDP files and replaced\n"
+	    "# rsync trees stay on disk.\n"
+	    "delta_window = %zu\n"
+	    "rrdp_keep = %zu\n"
+	    "rsync_keep = %zu\n"
+	    "# Embedded RRDP server (empty: none); TLS when both files are set.\n"
+	    "rrdp_listen = %s\n"
+	    "rrdp_tls_cert = %s\n"
+	    "rrdp_tls_key = %s\n",
 	    c->service_uri, c->rsync_base, c->rrdp_base, c->listen,
-	    c->admin_listen, c->max_body, c->max_object);
+	    c->admin_listen, c->max_body, c->max_object, c->rrdp_dir,
+	    c->rsync_dir, c->rrdp_interval, c->delta_window, c->rrdp_keep,
+	    c->rsync_keep, c->rrdp_listen, c->rrdp_tls_cert, c->rrdp_tls_key);
 	rc = file_write_atomic(path, b.data, b.len, 0644);
 	buf_free(&b);
 	free(path);

@@ -5,6 +5,8 @@
  *   DIR/store.sqlite    the store (store_sqlite.c)
  *   DIR/bpki/           the server's BPKI identity (bpki.h)
  *   DIR/admin.token     secret for the admin API (mode 0600)
+ *   DIR/rrdp/           RRDP files (RFC 8182), unless rrdp_dir says otherwise
+ *   DIR/rsync/          rsync trees and the "current" link (rsync_dir)
  */
 #ifndef RPKIPUB_CONFIG_H
 #define RPKIPUB_CONFIG_H
@@ -17,6 +19,15 @@
 #define CONFIG_BPKI_DIR		"bpki"
 #define CONFIG_TOKEN_FILE	"admin.token"
 #define CONFIG_TOKEN_BYTES	32
+#define CONFIG_RRDP_DIR		"rrdp"
+#define CONFIG_RSYNC_DIR	"rsync"
+
+/* Defaults of the repository writer (publication-server BCP). */
+#define CONFIG_RRDP_INTERVAL	60	/* s between serials (BCP 8.5) */
+#define CONFIG_RRDP_INTERVAL_MIN 1
+#define CONFIG_DELTA_WINDOW	(4 * 3600) /* s of deltas listed (BCP 8.5) */
+#define CONFIG_FILE_KEEP	(2 * 3600) /* s unreferenced files stay */
+#define CONFIG_RRDP_LISTEN	"127.0.0.1:8082"
 
 struct config {
 	char	*data_dir;
@@ -27,6 +38,17 @@ struct config {
 	char	*admin_listen;	/* ADDR:PORT or unix:PATH of the admin API */
 	size_t	 max_body;
 	size_t	 max_object;
+	/* Repository output (rrdp_writer.c, rsync_tree.c). */
+	char	*rrdp_dir;	/* absolute, or relative to data_dir */
+	char	*rsync_dir;
+	size_t	 rrdp_interval;	/* seconds between serials */
+	size_t	 delta_window;	/* seconds of deltas to list, at least */
+	size_t	 rrdp_keep;	/* seconds unreferenced RRDP files stay */
+	size_t	 rsync_keep;	/* seconds replaced rsync trees stay */
+	/* The embedded RRDP server (http_rrdp.c); "" disables it. */
+	char	*rrdp_listen;
+	char	*rrdp_tls_cert;	/* PEM files; both or neither */
+	char	*rrdp_tls_key;
 };
 
 struct config	*config_new(const char *data_dir);
@@ -40,6 +62,10 @@ void		 config_free(struct config *);
 
 /* "DIR/name" in a new string. */
 char		*config_path(const struct config *, const char *name);
+/* A configured path: itself if absolute, else under data_dir.  New. */
+char		*config_resolve(const struct config *, const char *path);
+/* The path part of rrdp_base ("/rrdp/"), with its trailing '/'. */
+const char	*config_rrdp_path(const struct config *);
 /* The path part of service_uri ("/rpki"), without a trailing '/'. */
 const char	*config_service_path(const struct config *);
 
