@@ -45,4 +45,13 @@
 /* Admin API request body. */
 #define MAX_ADMIN_BODY		MAX_RFC8183_SIZE
 
+/* An RRDP notification file (RFC 8182 section 3.5.1), read whole. */
+#define MAX_RRDP_NOTIFICATION_SIZE	(16u * 1024 * 1024)
+/* Deltas listed in one RRDP notification file. */
+#define MAX_RRDP_DELTAS		20000
+/* One RRDP snapshot or delta file, streamed (RFC 8182 sections 3.5.2-3). */
+#define MAX_RRDP_FILE_SIZE	(16ull * 1024 * 1024 * 1024)
+/* One object (DER) inside an RRDP snapshot or delta. */
+#define MAX_RRDP_OBJECT_SIZE	MAX_OBJECT_SIZE
+
 #endif
