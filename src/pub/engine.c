@@ -41,7 +41,33 @@ engine_query_init(struct engine_query *q)
 void
 engine_query_free(struct engine_query *q)
 {
+	size_t	i;
+
 	buf_free(&q->reply);
+	if (q->objs != NULL && q->msg != NULL)
+		for (i = 0; i < q->msg->npdus; i++)
+			rrdp_obj_free(&q->objs[i]);
+	free(q->objs);
+	q->objs = NULL;
+}
+
+int
+engine_query_prepare(struct engine_query *q)
+{
+	const struct rfc8181_pdu	*pdu;
+	size_t				 i;
+
+	if (q->objs != NULL || q->msg->npdus == 0)
+		return 0;
+	q->objs = xcalloc(q->msg->npdus, sizeof(*q->objs));
+	for (i = 0; i < q->msg->npdus; i++) {
+		pdu = &q->msg->pdus[i];
+		if (pdu->type == PDU_PUBLISH &&
+		    rrdp_obj_make(&q->objs[i], pdu->uri, pdu->der,
+		    pdu->der_len) == -1)
+			return -1;
+	}
+	return 0;
 }
 
 static void
@@ -154,10 +180,10 @@ engine_list_reply(struct store *st, int64_t publisher, struct buf *reply)
  */
 static int
 engine_pdu(struct store *st, const struct store_publisher *p,
-    const struct rfc8181_pdu *pdu, int64_t change, time_t now, char *text,
-    size_t textlen)
+    const struct rfc8181_pdu *pdu, const struct rrdp_obj *obj, int64_t change,
+    time_t now, char *text, size_t textlen)
 {
-	uint8_t	 cur[32], newhash[32];
+	uint8_t	 cur[32];
 	char	 why[160];
 	int64_t	 owner;
 	int	 found;
@@ -202,11 +228,9 @@ engine_pdu(struct store *st, const struct store_publisher *p,
 			return -1;
 		return ERR_NONE;
 	}
-	SHA256(pdu->der, pdu->der_len, newhash);
-	if (store_object_put(st, p->id, pdu->uri, newhash, pdu->der,
-	    pdu->der_len, now) == -1 ||
+	if (store_object_put(st, p->id, pdu->uri, obj, now) == -1 ||
 	    store_change_item(st, change, pdu->uri, found ? cur : NULL,
-	    newhash) == -1)
+	    obj->hash) == -1)
 		return -1;
 	return ERR_NONE;
 }
@@ -248,6 +272,8 @@ engine_apply(struct store *st, struct engine_query *q, time_t now)
 		goto out;
 	}
 
+	if (engine_query_prepare(q) == -1)
+		goto out;
 	if (store_savepoint(st) == -1)
 		goto out;
 	if (msg->npdus > 0 &&
@@ -263,7 +289,8 @@ engine_apply(struct store *st, struct engine_query *q, time_t now)
 			goto refuse;
 		}
 		text[0] = '\0';
-		r = engine_pdu(st, p, pdu, change, now, text, sizeof(text));
+		r = engine_pdu(st, p, pdu, &q->objs[i], change, now, text,
+		    sizeof(text));
 		if (r == -1)
 			goto rollback;
 		if (r != ERR_NONE) {

@@ -30,6 +30,8 @@ struct engine_query {
 	const struct rfc8181_msg	*msg;
 	time_t				 signing_time;
 	uint8_t				 digest[32];	/* of the CMS */
+	/* prepared: one per PDU, set for publish PDUs (rrdp_elem.h) */
+	struct rrdp_obj			*objs;
 	/* out */
 	struct buf			 reply;		/* reply XML */
 	enum rfc8181_error		 result;	/* ERR_NONE: success/list */
@@ -67,6 +69,12 @@ void		 engine_submit(struct engine *, struct engine_query *q);
 size_t		 engine_queue_length(struct engine *);
 
 void		 engine_query_init(struct engine_query *);
+/*
+ * Encode each published object in the form the store keeps (hash, RRDP
+ * element, deflate piece), outside the writer thread.  engine_apply()
+ * does it when the caller has not.  0, or -1 (zlib failed).
+ */
+int		 engine_query_prepare(struct engine_query *);
 void		 engine_query_free(struct engine_query *);
 
 #endif

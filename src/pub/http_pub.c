@@ -123,6 +123,7 @@ http_process(struct pubd *d, struct MHD_Connection *con, struct http_req *req)
 	struct buf		 xml;
 	X509			*ta = NULL;
 	enum cms_fail		 cf;
+	int			 prepared;
 	enum rfc8181_error	 result;
 	enum MHD_Result		 ret;
 	char			 err[512];
@@ -171,6 +172,15 @@ http_process(struct pubd *d, struct MHD_Connection *con, struct http_req *req)
 	q.msg = msg;
 	q.signing_time = v.signing_time;
 	memcpy(q.digest, v.digest, sizeof(q.digest));
+	/* Encode the objects for RRDP here, not in the writer thread. */
+	pubd_cpu_enter(d);
+	prepared = engine_query_prepare(&q);
+	pubd_cpu_leave(d);
+	if (prepared == -1) {
+		result = ERR_OTHER;
+		http_error_xml(&xml, result, "cannot encode the objects");
+		goto reply;
+	}
 	engine_submit(d->engine, &q);
 	result = q.result;
 	if (result == ERR_NONE && q.list) {

@@ -7,7 +7,9 @@
  *
  * Tables (see store_sqlite.c for the schema):
  *   publishers  handle, sia_base, BPKI TA, replay state
- *   objects     uri -> publisher, SHA-256, DER, time first stored
+ *   objects     uri -> publisher, SHA-256, time first stored, size, and
+ *               the RRDP snapshot element with its deflate piece
+ *               (rrdp_elem.h), from which the DER is decoded
  *   changes     one row per applied query (the change log): id, time,
  *               publisher; change_items: uri, old hash, new hash.  The
  *               RRDP writer turns the changes since its last serial into
@@ -24,6 +26,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "rrdp_elem.h"
 
 struct store;
 
@@ -50,6 +53,22 @@ struct store_totals {
 typedef int (*store_object_cb)(const char *uri, const uint8_t hash[32],
     void *arg);
 typedef int (*store_publisher_cb)(const struct store_publisher *, void *arg);
+
+/* One object as store_object_scan() hands it out; valid during the call. */
+struct store_elem {
+	const char	*uri;
+	const uint8_t	*hash;		/* 32 bytes */
+	int64_t		 first_stored;
+	uint32_t	 crc;		/* CRC-32 of elem */
+	const uint8_t	*elem;		/* snapshot element */
+	size_t		 elem_len;
+	const uint8_t	*piece;		/* raw deflate of elem */
+	size_t		 piece_len;
+};
+typedef int (*store_elem_cb)(const struct store_elem *, void *arg);
+/* One change item: old or new hash NULL for a creation or a withdrawal. */
+typedef int (*store_change_cb)(const char *uri, const uint8_t *old_hash,
+    const uint8_t *new_hash, void *arg);
 
 /* Open the store at path (created with its schema if absent). */
 struct store	*store_open(const char *path);
@@ -97,7 +116,12 @@ void	store_publisher_free(struct store_publisher *);
 int	store_object_get(struct store *, const char *uri, int64_t *publisher,
 	    uint8_t hash[32]);
 int	store_object_put(struct store *, int64_t publisher, const char *uri,
-	    const uint8_t hash[32], const uint8_t *der, size_t len, time_t now);
+	    const struct rrdp_obj *, time_t now);
+/* Hash, first-stored time and snapshot element (appended) of uri. */
+int	store_object_elem(struct store *, const char *uri, uint8_t hash[32],
+	    int64_t *first_stored, struct buf *elem);
+/* Every object, in no particular order.  cb returning -1 stops (-1). */
+int	store_object_scan(struct store *, store_elem_cb, void *);
 int	store_object_delete(struct store *, const char *uri);
 /* Objects of one publisher in URI order. cb returning -1 stops (-1). */
 int	store_object_foreach(struct store *, int64_t publisher,
@@ -109,6 +133,22 @@ int	store_change_add(struct store *, const char *handle, time_t now,
 int	store_change_item(struct store *, int64_t change_id, const char *uri,
 	    const uint8_t *old_hash, const uint8_t *new_hash);
 
+/*
+ * Change items of the changes after..upto (ids), ordered by URI and then
+ * by time: the RRDP writer collapses them into one delta.
+ */
+int	store_changes_since(struct store *, int64_t after, int64_t upto,
+	    store_change_cb, void *);
+
 int	store_totals(struct store *, struct store_totals *);
+
+/* Integer settings in the meta table (RRDP generation, reset request). */
+int	store_meta_get(struct store *, const char *key, int64_t *val);
+int	store_meta_set(struct store *, const char *key, int64_t val);
+/*
+ * A read transaction: everything read until store_commit() (or
+ * store_rollback()) sees one consistent state of the store.
+ */
+int	store_read_begin(struct store *);
 
 #endif

@@ -15,9 +15,10 @@
 #include <sqlite3.h>
 
 #include "log.h"
+#include "rrdp_elem.h"
 #include "store.h"
 
-#define STORE_SCHEMA_VERSION	1
+#define STORE_SCHEMA_VERSION	2
 #define STORE_BUSY_TIMEOUT_MS	30000
 /* WAL frames (pages) before a blocking checkpoint: 256 MB of 8 KB pages. */
 #define STORE_WAL_MAX_FRAMES	32768
@@ -28,8 +29,9 @@ enum stmt {
 	ST_PUB_GET, ST_PUB_ADD, ST_PUB_DELETE, ST_PUB_ALL, ST_PUB_COUNT,
 	ST_REPLAY_SET,
 	ST_OBJ_GET, ST_OBJ_PUT, ST_OBJ_DELETE, ST_OBJ_LIST,
-	ST_CHANGE_ADD, ST_CHANGE_ITEM,
-	ST_TOTALS,
+	ST_OBJ_ELEM, ST_OBJ_SCAN,
+	ST_CHANGE_ADD, ST_CHANGE_ITEM, ST_CHANGES_SINCE,
+	ST_TOTALS, ST_META_GET, ST_META_SET, ST_READ_BEGIN,
 	ST_COUNT
 };
 
@@ -47,25 +49,58 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_PUB_DELETE] = "DELETE FROM publishers WHERE id = ?",
 	[ST_PUB_ALL] = "SELECT id, handle, sia_base, bpki_ta, created, "
 	    "last_signing_time, last_digests FROM publishers ORDER BY handle",
-	[ST_PUB_COUNT] = "SELECT count(*), coalesce(sum(length(der)), 0) "
+	[ST_PUB_COUNT] = "SELECT count(*), coalesce(sum(size), 0) "
 	    "FROM objects WHERE publisher = ?",
 	[ST_REPLAY_SET] = "UPDATE publishers SET last_signing_time = ?, "
 	    "last_digests = ? WHERE id = ?",
 	[ST_OBJ_GET] = "SELECT publisher, hash FROM objects WHERE uri = ?",
-	[ST_OBJ_PUT] = "INSERT INTO objects (uri, publisher, hash, der, "
-	    "first_stored) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(uri) DO "
-	    "UPDATE SET publisher = ?2, hash = ?3, der = ?4, first_stored = ?5",
+	[ST_OBJ_PUT] = "INSERT INTO objects (uri, publisher, hash, "
+	    "first_stored, size, elem_crc, elem, elem_z) VALUES (?1, ?2, ?3, "
+	    "?4, ?5, ?6, ?7, ?8) ON CONFLICT(uri) DO UPDATE SET publisher = "
+	    "?2, hash = ?3, first_stored = ?4, size = ?5, elem_crc = ?6, "
+	    "elem = ?7, elem_z = ?8",
 	[ST_OBJ_DELETE] = "DELETE FROM objects WHERE uri = ?",
 	[ST_OBJ_LIST] = "SELECT uri, hash FROM objects WHERE publisher = ? "
 	    "ORDER BY uri",
+	[ST_OBJ_ELEM] = "SELECT hash, first_stored, elem FROM objects WHERE "
+	    "uri = ?",
+	/* Physical order: a snapshot needs no particular order. */
+	[ST_OBJ_SCAN] = "SELECT uri, hash, first_stored, elem_crc, elem, "
+	    "elem_z FROM objects",
 	[ST_CHANGE_ADD] = "INSERT INTO changes (time, publisher) VALUES (?, ?)",
 	[ST_CHANGE_ITEM] = "INSERT INTO change_items (change_id, uri, "
 	    "old_hash, new_hash) VALUES (?, ?, ?, ?)",
+	[ST_CHANGES_SINCE] = "SELECT uri, old_hash, new_hash FROM "
+	    "change_items WHERE change_id > ?1 AND change_id <= ?2 "
+	    "ORDER BY uri, change_id, rowid",
 	[ST_TOTALS] = "SELECT (SELECT count(*) FROM publishers), "
 	    "(SELECT count(*) FROM objects), "
-	    "(SELECT coalesce(sum(length(der)), 0) FROM objects), "
+	    "(SELECT coalesce(sum(size), 0) FROM objects), "
 	    "(SELECT coalesce(max(id), 0) FROM changes)",
+	[ST_META_GET] = "SELECT value FROM meta WHERE key = ?",
+	[ST_META_SET] = "INSERT INTO meta VALUES (?1, ?2) ON CONFLICT(key) "
+	    "DO UPDATE SET value = ?2",
+	/* DEFERRED: a read transaction, one consistent view (WAL). */
+	[ST_READ_BEGIN] = "BEGIN DEFERRED",
 };
+
+/*
+ * An object is kept in the form the RRDP writer streams (rrdp_elem.h):
+ * its snapshot element (the base64 text wrapped in <publish>) and a
+ * deflate piece of it, so a snapshot and its .gz are written by copying.
+ * The DER is not kept twice: rrdp_elem_der() decodes it from elem.  The
+ * small columns come first so reading them skips the large ones.
+ */
+#define STORE_OBJECTS_TABLE \
+    "CREATE TABLE IF NOT EXISTS objects (" \
+    "  uri TEXT PRIMARY KEY," \
+    "  publisher INTEGER NOT NULL REFERENCES publishers(id)," \
+    "  hash BLOB NOT NULL CHECK (length(hash) = 32)," \
+    "  first_stored INTEGER NOT NULL," \
+    "  size INTEGER NOT NULL," \
+    "  elem_crc INTEGER NOT NULL," \
+    "  elem BLOB NOT NULL," \
+    "  elem_z BLOB NOT NULL);"
 
 static const char store_schema[] =
     "CREATE TABLE IF NOT EXISTS meta ("
@@ -78,12 +113,7 @@ static const char store_schema[] =
     "  created INTEGER NOT NULL,"
     "  last_signing_time INTEGER NOT NULL DEFAULT 0,"
     "  last_digests BLOB);"
-    "CREATE TABLE IF NOT EXISTS objects ("
-    "  uri TEXT PRIMARY KEY,"
-    "  publisher INTEGER NOT NULL REFERENCES publishers(id),"
-    "  hash BLOB NOT NULL CHECK (length(hash) = 32),"
-    "  der BLOB NOT NULL,"
-    "  first_stored INTEGER NOT NULL);"
+    STORE_OBJECTS_TABLE
     "CREATE INDEX IF NOT EXISTS objects_by_publisher"
     "  ON objects (publisher, uri);"
     /* AUTOINCREMENT: change ids are never reused, even after deletes. */
@@ -135,6 +165,79 @@ store_exec_stmt(struct store *st, sqlite3_stmt *stmt, const char *what)
 	return 0;
 }
 
+/*
+ * Schema 1 (issue 2's store) kept the DER of each object; schema 2 keeps
+ * the RRDP element and its deflate piece instead.  Convert every object
+ * in one transaction: a crash leaves schema 1 intact.
+ */
+static int
+store_migrate_v1(struct store *st)
+{
+	sqlite3_stmt	*sel = NULL, *ins = NULL;
+	struct rrdp_obj	 o;
+	char		*errmsg = NULL;
+	int		 rc = -1, step;
+	int64_t		 n = 0;
+
+	memset(&o, 0, sizeof(o));
+	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE;"
+	    "ALTER TABLE objects RENAME TO objects_v1;"
+	    "DROP INDEX IF EXISTS objects_by_publisher;"
+	    STORE_OBJECTS_TABLE, NULL, NULL, &errmsg) != SQLITE_OK)
+		goto out;
+	if (sqlite3_prepare_v2(st->db, "SELECT uri, publisher, der, "
+	    "first_stored FROM objects_v1", -1, &sel, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(st->db, "INSERT INTO objects VALUES (?, ?, ?, "
+	    "?, ?, ?, ?, ?)", -1, &ins, NULL) != SQLITE_OK)
+		goto out;
+	while ((step = sqlite3_step(sel)) == SQLITE_ROW) {
+		const char	*uri = (const char *)sqlite3_column_text(sel, 0);
+
+		rrdp_obj_free(&o);
+		if (rrdp_obj_make(&o, uri, sqlite3_column_blob(sel, 2),
+		    (size_t)sqlite3_column_bytes(sel, 2)) == -1)
+			goto out;
+		sqlite3_reset(ins);
+		sqlite3_bind_text(ins, 1, uri, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(ins, 2, sqlite3_column_int64(sel, 1));
+		sqlite3_bind_blob(ins, 3, o.hash, 32, SQLITE_STATIC);
+		sqlite3_bind_int64(ins, 4, sqlite3_column_int64(sel, 3));
+		sqlite3_bind_int64(ins, 5, (sqlite3_int64)o.der_len);
+		sqlite3_bind_int64(ins, 6, o.crc);
+		sqlite3_bind_blob(ins, 7, o.elem.data, (int)o.elem.len,
+		    SQLITE_STATIC);
+		sqlite3_bind_blob(ins, 8, o.piece.data, (int)o.piece.len,
+		    SQLITE_STATIC);
+		if (sqlite3_step(ins) != SQLITE_DONE)
+			goto out;
+		n++;
+	}
+	if (step != SQLITE_DONE)
+		goto out;
+	sqlite3_finalize(sel);
+	sqlite3_finalize(ins);
+	sel = ins = NULL;
+	if (sqlite3_exec(st->db, "DROP TABLE objects_v1;"
+	    "CREATE INDEX objects_by_publisher ON objects (publisher, uri);"
+	    "UPDATE meta SET value = '2' WHERE key = 'schema_version';"
+	    "COMMIT;", NULL, NULL, &errmsg) != SQLITE_OK)
+		goto out;
+	log_info("store %s: converted %lld objects from schema 1 to 2",
+	    st->path, (long long)n);
+	rc = 0;
+ out:
+	if (rc == -1) {
+		log_err("store %s: converting schema 1 to 2: %s", st->path,
+		    errmsg != NULL ? errmsg : sqlite3_errmsg(st->db));
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	}
+	sqlite3_finalize(sel);
+	sqlite3_finalize(ins);
+	sqlite3_free(errmsg);
+	rrdp_obj_free(&o);
+	return rc;
+}
+
 static int
 store_schema_init(struct store *st)
 {
@@ -158,11 +261,14 @@ store_schema_init(struct store *st)
 	stmt = NULL;
 	if (version == 0) {
 		if (sqlite3_exec(st->db, "INSERT OR IGNORE INTO meta VALUES "
-		    "('schema_version', '1')", NULL, NULL, &errmsg) !=
+		    "('schema_version', '2')", NULL, NULL, &errmsg) !=
 		    SQLITE_OK) {
 			log_err("store %s: %s", st->path, errmsg);
 			goto out;
 		}
+	} else if (version == 1) {
+		if (store_migrate_v1(st) == -1)
+			goto out;
 	} else if (version != STORE_SCHEMA_VERSION) {
 		log_err("store %s: schema version %d, this program knows %d",
 		    st->path, version, STORE_SCHEMA_VERSION);
@@ -550,16 +656,159 @@ store_object_get(struct store *st, const char *uri, int64_t *publisher,
 
 int
 store_object_put(struct store *st, int64_t publisher, const char *uri,
-    const uint8_t hash[32], const uint8_t *der, size_t len, time_t now)
+    const struct rrdp_obj *o, time_t now)
 {
 	sqlite3_stmt	*stmt = store_stmt(st, ST_OBJ_PUT);
 
 	sqlite3_bind_text(stmt, 1, uri, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 2, publisher);
-	sqlite3_bind_blob(stmt, 3, hash, 32, SQLITE_STATIC);
-	sqlite3_bind_blob(stmt, 4, der, (int)len, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 5, (sqlite3_int64)now);
+	sqlite3_bind_blob(stmt, 3, o->hash, 32, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 4, (sqlite3_int64)now);
+	sqlite3_bind_int64(stmt, 5, (sqlite3_int64)o->der_len);
+	sqlite3_bind_int64(stmt, 6, o->crc);
+	sqlite3_bind_blob(stmt, 7, o->elem.data, (int)o->elem.len,
+	    SQLITE_STATIC);
+	sqlite3_bind_blob(stmt, 8, o->piece.data, (int)o->piece.len,
+	    SQLITE_STATIC);
 	return store_exec_stmt(st, stmt, "object store");
+}
+
+int
+store_object_elem(struct store *st, const char *uri, uint8_t hash[32],
+    int64_t *first_stored, struct buf *elem)
+{
+	sqlite3_stmt	*stmt = store_stmt(st, ST_OBJ_ELEM);
+	int		 rc;
+
+	sqlite3_bind_text(stmt, 1, uri, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if (sqlite3_column_bytes(stmt, 0) != 32) {
+			sqlite3_reset(stmt);
+			log_err("store %s: corrupt hash of %s", st->path, uri);
+			return -1;
+		}
+		memcpy(hash, sqlite3_column_blob(stmt, 0), 32);
+		*first_stored = sqlite3_column_int64(stmt, 1);
+		buf_add(elem, sqlite3_column_blob(stmt, 2),
+		    (size_t)sqlite3_column_bytes(stmt, 2));
+		sqlite3_reset(stmt);
+		return 1;
+	}
+	sqlite3_reset(stmt);
+	if (rc == SQLITE_DONE)
+		return 0;
+	return store_fail(st, "object element");
+}
+
+int
+store_object_scan(struct store *st, store_elem_cb cb, void *arg)
+{
+	sqlite3_stmt		*stmt = store_stmt(st, ST_OBJ_SCAN);
+	struct store_elem	 e;
+	int			 rc;
+
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if (sqlite3_column_bytes(stmt, 1) != 32) {
+			sqlite3_reset(stmt);
+			log_err("store %s: corrupt hash in object scan",
+			    st->path);
+			return -1;
+		}
+		e.uri = (const char *)sqlite3_column_text(stmt, 0);
+		e.hash = sqlite3_column_blob(stmt, 1);
+		e.first_stored = sqlite3_column_int64(stmt, 2);
+		e.crc = (uint32_t)sqlite3_column_int64(stmt, 3);
+		e.elem = sqlite3_column_blob(stmt, 4);
+		e.elem_len = (size_t)sqlite3_column_bytes(stmt, 4);
+		e.piece = sqlite3_column_blob(stmt, 5);
+		e.piece_len = (size_t)sqlite3_column_bytes(stmt, 5);
+		if (cb(&e, arg) == -1) {
+			sqlite3_reset(stmt);
+			return -1;
+		}
+	}
+	sqlite3_reset(stmt);
+	if (rc != SQLITE_DONE)
+		return store_fail(st, "object scan");
+	return 0;
+}
+
+int
+store_changes_since(struct store *st, int64_t after, int64_t upto,
+    store_change_cb cb, void *arg)
+{
+	sqlite3_stmt	*stmt = store_stmt(st, ST_CHANGES_SINCE);
+	const uint8_t	*h[2];
+	int		 rc, i;
+
+	sqlite3_bind_int64(stmt, 1, after);
+	sqlite3_bind_int64(stmt, 2, upto);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		for (i = 0; i < 2; i++) {
+			h[i] = NULL;
+			if (sqlite3_column_type(stmt, i + 1) == SQLITE_NULL)
+				continue;
+			if (sqlite3_column_bytes(stmt, i + 1) != 32) {
+				sqlite3_reset(stmt);
+				log_err("store %s: corrupt change item",
+				    st->path);
+				return -1;
+			}
+			h[i] = sqlite3_column_blob(stmt, i + 1);
+		}
+		if (cb((const char *)sqlite3_column_text(stmt, 0), h[0], h[1],
+		    arg) == -1) {
+			sqlite3_reset(stmt);
+			return -1;
+		}
+	}
+	sqlite3_reset(stmt);
+	if (rc != SQLITE_DONE)
+		return store_fail(st, "change items");
+	return 0;
+}
+
+int
+store_meta_get(struct store *st, const char *key, int64_t *val)
+{
+	sqlite3_stmt	*stmt = store_stmt(st, ST_META_GET);
+	int		 rc;
+
+	sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		*val = sqlite3_column_int64(stmt, 0);
+		sqlite3_reset(stmt);
+		return 1;
+	}
+	sqlite3_reset(stmt);
+	if (rc == SQLITE_DONE)
+		return 0;
+	return store_fail(st, "meta lookup");
+}
+
+int
+store_meta_set(struct store *st, const char *key, int64_t val)
+{
+	sqlite3_stmt	*stmt = store_stmt(st, ST_META_SET);
+
+	sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 2, val);
+	return store_exec_stmt(st, stmt, "meta update");
+}
+
+int
+store_read_begin(struct store *st)
+{
+	sqlite3_stmt	*stmt = store_stmt(st, ST_READ_BEGIN);
+
+	if (store_exec_stmt(st, stmt, "begin read") == -1)
+		return -1;
+	/*
+	 * A deferred transaction takes its snapshot at the first read:
+	 * take it now, so every later statement sees the same state.
+	 */
+	return store_meta_get(st, "schema_version",
+	    &(int64_t){ 0 }) == -1 ? -1 : 0;
 }
 
 int

@@ -163,6 +163,7 @@ test_remove_withdraws(void **state)
 	struct fixture		*f = *state;
 	struct store_publisher	*p = NULL;
 	struct buf		 out;
+	struct rrdp_obj		 o;
 	uint8_t			 h[32];
 	int64_t			 owner;
 	char			 err[256];
@@ -170,14 +171,19 @@ test_remove_withdraws(void **state)
 	buf_init(&out);
 	assert_int_equal(add(f, "gone", NULL, &out, err), 0);
 	assert_int_equal(store_publisher_get(f->st, "gone", &p), 1);
-	memset(h, 7, sizeof(h));
 	assert_int_equal(store_begin(f->st), 0);
+	assert_int_equal(rrdp_obj_make(&o,
+	    "rsync://rpki.example.net/repo/gone/a.roa",
+	    (const uint8_t *)"x", 1), 0);
 	assert_int_equal(store_object_put(f->st, p->id,
-	    "rsync://rpki.example.net/repo/gone/a.roa", h,
-	    (const uint8_t *)"x", 1, 1), 0);
+	    "rsync://rpki.example.net/repo/gone/a.roa", &o, 1), 0);
+	rrdp_obj_free(&o);
+	assert_int_equal(rrdp_obj_make(&o,
+	    "rsync://rpki.example.net/repo/gone/b.roa",
+	    (const uint8_t *)"y", 1), 0);
 	assert_int_equal(store_object_put(f->st, p->id,
-	    "rsync://rpki.example.net/repo/gone/b.roa", h,
-	    (const uint8_t *)"y", 1, 1), 0);
+	    "rsync://rpki.example.net/repo/gone/b.roa", &o, 1), 0);
+	rrdp_obj_free(&o);
 	assert_int_equal(store_commit(f->st), 0);
 	store_publisher_free(p);
 

@@ -1,0 +1,1258 @@
+/*
+ * The repository writer: RRDP serials and rsync trees from the store's
+ * change log.  See rrdp_writer.h for the order of the steps and why.
+ */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
+#include <openssl/evp.h>
+#include <zlib.h>
+
+#include "bounds.h"
+#include "buf.h"
+#include "encoding.h"
+#include "fileio.h"
+#include "gzpiece.h"
+#include "log.h"
+#include "rrdp_elem.h"
+#include "rrdp_notification.h"
+#include "rrdp_writer.h"
+#include "rsync_tree.h"
+#include "store.h"
+
+#define STATE_MAGIC		"rpkipub-rrdp-state 1"
+/* Lines of the state file: deltas listed plus files awaiting removal. */
+#define STATE_MAX_SIZE		(64u * 1024 * 1024)
+/* Buffered output per file: large writes, few syscalls. */
+#define OUT_BUFSIZE		(1024 * 1024)
+#define RAND_HEX_BYTES		16	/* 128 random bits per serial dir */
+
+struct delta_rec {
+	int64_t	 serial;
+	char	*rel;		/* path under the RRDP dir */
+	uint8_t	 hash[32];
+	int64_t	 size;
+	time_t	 time;
+};
+
+struct gone_rec {
+	char	*rel;
+	time_t	 since;
+};
+
+/* What is announced; mirrors the state file. */
+struct rrdp_state {
+	char			 session[RRDP_SESSION_LEN + 1];
+	int64_t			 serial;	/* 0: nothing announced yet */
+	int64_t			 change;	/* last change id included */
+	int64_t			 generation;
+	char			*snapshot_rel;
+	uint8_t			 snapshot_hash[32];
+	int64_t			 snapshot_size;
+	struct delta_rec	*deltas;	/* newest first */
+	size_t			 ndeltas;
+	char			*tree;		/* rsync tree of this serial */
+	struct gone_rec		*gone;
+	size_t			 ngone;
+};
+
+struct rrdp_writer {
+	struct config		*cfg;		/* not owned */
+	char			*rrdp_dir;
+	char			*rsync_dir;
+	struct store		*st;
+	struct rrdp_state	 state;
+	pthread_mutex_t		 status_lock;
+	struct rrdp_status	 status;
+};
+
+/* A file being written: buffered, hashed, counted. */
+struct out {
+	int		 fd;
+	char		*path;
+	EVP_MD_CTX	*sha;
+	struct buf	 b;
+	int64_t		 size;
+	int		 err;
+};
+
+/* ---- output files ---- */
+
+static int
+out_open(struct out *o, const char *dir, const char *name)
+{
+	struct buf	p;
+
+	memset(o, 0, sizeof(*o));
+	buf_init(&p);
+	buf_printf(&p, "%s/%s", dir, name);
+	o->path = buf_str(&p);
+	if ((o->sha = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(o->sha, EVP_sha256(), NULL) != 1)
+		fatalx("SHA-256 unavailable");
+	buf_init(&o->b);
+	buf_reserve(&o->b, OUT_BUFSIZE);
+	if ((o->fd = open(o->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0644)) == -1) {
+		log_err("%s: %s", o->path, strerror(errno));
+		o->err = 1;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+out_flush(struct out *o)
+{
+	size_t	off = 0;
+	ssize_t	n;
+
+	while (!o->err && off < o->b.len) {
+		if ((n = write(o->fd, o->b.data + off, o->b.len - off)) == -1) {
+			if (errno == EINTR)
+				continue;
+			log_err("%s: write: %s", o->path, strerror(errno));
+			o->err = 1;
+		} else
+			off += (size_t)n;
+	}
+	o->b.len = 0;
+	return o->err ? -1 : 0;
+}
+
+static void
+out_add(struct out *o, const void *data, size_t len)
+{
+	EVP_DigestUpdate(o->sha, data, len);
+	o->size += (int64_t)len;
+	if (o->b.len + len > OUT_BUFSIZE)
+		out_flush(o);
+	if (len >= OUT_BUFSIZE) {
+		buf_add(&o->b, data, len);
+		out_flush(o);
+	} else
+		buf_add(&o->b, data, len);
+}
+
+/* Flush, fsync and close; hash in hash (may be NULL).  0 or -1. */
+static int
+out_close(struct out *o, uint8_t hash[32])
+{
+	uint8_t	h[32];
+	int	rc = -1;
+
+	if (o->path == NULL)
+		return -1;	/* never opened */
+	if (o->fd == -1)
+		goto out;
+	if (out_flush(o) == -1)
+		goto out;
+	if (fsync(o->fd) == -1) {
+		log_err("%s: fsync: %s", o->path, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+ out:
+	if (o->sha != NULL) {
+		EVP_DigestFinal_ex(o->sha, h, NULL);
+		EVP_MD_CTX_free(o->sha);
+		o->sha = NULL;
+		if (hash != NULL)
+			memcpy(hash, h, 32);
+	}
+	if (o->fd != -1 && close(o->fd) == -1 && rc == 0) {
+		log_err("%s: close: %s", o->path, strerror(errno));
+		rc = -1;
+	}
+	o->fd = -1;
+	buf_free(&o->b);
+	free(o->path);
+	o->path = NULL;
+	return rc;
+}
+
+/*
+ * A gzip file compressed as it streams (deltas are small and written
+ * once; the snapshot's .gz is joined from stored pieces instead).
+ */
+struct gzout {
+	struct out	o;
+	z_stream	z;
+	int		ok;
+};
+
+static int
+gzout_open(struct gzout *g, const char *dir, const char *name)
+{
+	memset(&g->z, 0, sizeof(g->z));
+	g->ok = 0;
+	if (out_open(&g->o, dir, name) == -1)
+		return -1;
+	/* 15 + 16: a gzip wrapper (RFC 1952) around the deflate stream. */
+	if (deflateInit2(&g->z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
+	    Z_DEFAULT_STRATEGY) != Z_OK)
+		return -1;
+	g->ok = 1;
+	return 0;
+}
+
+static void
+gzout_run(struct gzout *g, const void *data, size_t len, int flush)
+{
+	uint8_t	chunk[64 * 1024];
+	int	zr;
+
+	if (!g->ok)
+		return;
+	g->z.next_in = (Bytef *)(uintptr_t)data;
+	g->z.avail_in = (uInt)len;
+	do {
+		g->z.next_out = chunk;
+		g->z.avail_out = sizeof(chunk);
+		zr = deflate(&g->z, flush);
+		if (zr == Z_STREAM_ERROR) {
+			g->o.err = 1;
+			return;
+		}
+		out_add(&g->o, chunk, sizeof(chunk) - g->z.avail_out);
+	} while (g->z.avail_out == 0 || (flush == Z_FINISH &&
+	    zr != Z_STREAM_END));
+}
+
+static int
+gzout_close(struct gzout *g)
+{
+	if (g->ok) {
+		gzout_run(g, NULL, 0, Z_FINISH);
+		deflateEnd(&g->z);
+		g->ok = 0;
+	}
+	return out_close(&g->o, NULL);
+}
+
+/* The XML file and its .gz twin, written side by side. */
+struct twin {
+	struct out	x;
+	struct gzout	g;
+};
+
+static int
+twin_open(struct twin *t, const char *dir, const char *name)
+{
+	char	gz[64];
+
+	snprintf(gz, sizeof(gz), "%s.gz", name);
+	if (out_open(&t->x, dir, name) == -1)
+		return -1;
+	return gzout_open(&t->g, dir, gz);
+}
+
+static void
+twin_add(struct twin *t, const void *data, size_t len)
+{
+	out_add(&t->x, data, len);
+	gzout_run(&t->g, data, len, Z_NO_FLUSH);
+}
+
+static int
+twin_close(struct twin *t, uint8_t hash[32])
+{
+	int	rc = 0;
+
+	if (out_close(&t->x, hash) == -1)
+		rc = -1;
+	if (gzout_close(&t->g) == -1)
+		rc = -1;
+	return rc;
+}
+
+/* Join dir and rel into a new string. */
+static char *
+join(const char *dir, const char *rel)
+{
+	struct buf	p;
+
+	buf_init(&p);
+	buf_printf(&p, "%s/%s", dir, rel);
+	return buf_str(&p);
+}
+
+static double
+elapsed(const struct timespec *since)
+{
+	struct timespec	now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - since->tv_sec) +
+	    (double)(now.tv_nsec - since->tv_nsec) / 1e9;
+}
+
+/* ---- state file ---- */
+
+static void
+state_clear(struct rrdp_state *s)
+{
+	size_t	i;
+
+	for (i = 0; i < s->ndeltas; i++)
+		free(s->deltas[i].rel);
+	for (i = 0; i < s->ngone; i++)
+		free(s->gone[i].rel);
+	free(s->deltas);
+	free(s->gone);
+	free(s->snapshot_rel);
+	free(s->tree);
+	memset(s, 0, sizeof(*s));
+}
+
+static void
+gone_add(struct rrdp_state *s, const char *rel, time_t since)
+{
+	s->gone = xrealloc(s->gone, (s->ngone + 1) * sizeof(*s->gone));
+	s->gone[s->ngone].rel = xstrdup(rel);
+	s->gone[s->ngone].since = since;
+	s->ngone++;
+}
+
+static void
+new_session(char out[RRDP_SESSION_LEN + 1])
+{
+	uint8_t	r[16];
+
+	if (RAND_bytes(r, sizeof(r)) != 1)
+		fatalx("RAND_bytes failed");
+	/* RFC 4122 section 4.4: version 4, variant 10xx. */
+	r[6] = (r[6] & 0x0f) | 0x40;
+	r[8] = (r[8] & 0x3f) | 0x80;
+	snprintf(out, RRDP_SESSION_LEN + 1, "%02x%02x%02x%02x-%02x%02x-%02x%02x-"
+	    "%02x%02x-%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2], r[3], r[4],
+	    r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14],
+	    r[15]);
+}
+
+static int
+state_save(const char *dir, const struct rrdp_state *s)
+{
+	struct buf	 b;
+	char		 hex[65];
+	char		*path;
+	size_t		 i;
+	int		 rc;
+
+	buf_init(&b);
+	buf_printf(&b, "%s\nsession %s\nserial %lld\nchange %lld\n"
+	    "generation %lld\n", STATE_MAGIC, s->session,
+	    (long long)s->serial, (long long)s->change,
+	    (long long)s->generation);
+	if (s->snapshot_rel != NULL) {
+		hex_encode(hex, s->snapshot_hash, 32);
+		buf_printf(&b, "snapshot %s %s %lld\n", s->snapshot_rel, hex,
+		    (long long)s->snapshot_size);
+	}
+	for (i = 0; i < s->ndeltas; i++) {
+		hex_encode(hex, s->deltas[i].hash, 32);
+		buf_printf(&b, "delta %lld %s %s %lld %lld\n",
+		    (long long)s->deltas[i].serial, s->deltas[i].rel, hex,
+		    (long long)s->deltas[i].size, (long long)s->deltas[i].time);
+	}
+	if (s->tree != NULL)
+		buf_printf(&b, "tree %s\n", s->tree);
+	for (i = 0; i < s->ngone; i++)
+		buf_printf(&b, "gone %lld %s\n", (long long)s->gone[i].since,
+		    s->gone[i].rel);
+	path = join(dir, RRDP_STATE_FILE);
+	rc = file_write_atomic(path, b.data, b.len, 0644);
+	free(path);
+	buf_free(&b);
+	return rc;
+}
+
+/* A relative path as the state file may hold: under the dir, no "..". */
+static int
+rel_ok(const char *rel)
+{
+	return rel[0] != '/' && rel[0] != '.' && strstr(rel, "..") == NULL &&
+	    strlen(rel) < 256;
+}
+
+/* 1 loaded, 0 no state file, -1 unreadable or corrupt (logged). */
+static int
+state_load(const char *dir, struct rrdp_state *s)
+{
+	char		*path, *data = NULL, *line, *save = NULL;
+	char		 a[256], h[80];
+	long long	 x, y, z;
+	size_t		 len;
+	int		 rc = -1, lineno = 0;
+
+	memset(s, 0, sizeof(*s));
+	path = join(dir, RRDP_STATE_FILE);
+	if ((data = file_read(path, STATE_MAX_SIZE, &len)) == NULL) {
+		rc = errno == ENOENT ? 0 : -1;
+		goto out;
+	}
+	for (line = strtok_r(data, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		if (++lineno == 1) {
+			if (strcmp(line, STATE_MAGIC) != 0)
+				goto corrupt;
+		} else if (sscanf(line, "session %36s", s->session) == 1) {
+			if (strlen(s->session) != RRDP_SESSION_LEN)
+				goto corrupt;
+		} else if (sscanf(line, "serial %lld", &x) == 1)
+			s->serial = x;
+		else if (sscanf(line, "change %lld", &x) == 1)
+			s->change = x;
+		else if (sscanf(line, "generation %lld", &x) == 1)
+			s->generation = x;
+		else if (sscanf(line, "snapshot %255s %79s %lld", a, h,
+		    &x) == 3) {
+			if (!rel_ok(a) || hex_decode(s->snapshot_hash, 32,
+			    h) == -1)
+				goto corrupt;
+			free(s->snapshot_rel);
+			s->snapshot_rel = xstrdup(a);
+			s->snapshot_size = x;
+		} else if (sscanf(line, "delta %lld %255s %79s %lld %lld", &x,
+		    a, h, &y, &z) == 5) {
+			struct delta_rec	*d;
+
+			if (!rel_ok(a))
+				goto corrupt;
+			s->deltas = xrealloc(s->deltas, (s->ndeltas + 1) *
+			    sizeof(*s->deltas));
+			d = &s->deltas[s->ndeltas++];
+			d->serial = x;
+			d->rel = xstrdup(a);
+			d->size = y;
+			d->time = (time_t)z;
+			if (hex_decode(d->hash, 32, h) == -1)
+				goto corrupt;
+		} else if (sscanf(line, "tree %255s", a) == 1) {
+			free(s->tree);
+			s->tree = xstrdup(a);
+		} else if (sscanf(line, "gone %lld %255s", &x, a) == 2) {
+			if (!rel_ok(a))
+				goto corrupt;
+			gone_add(s, a, (time_t)x);
+		} else
+			goto corrupt;
+	}
+	if (s->session[0] == '\0' || s->serial < 0 ||
+	    (s->serial > 0 && s->snapshot_rel == NULL))
+		goto corrupt;
+	rc = 1;
+	goto out;
+ corrupt:
+	log_err("%s: line %d: corrupt state file", path, lineno);
+	state_clear(s);
+	rc = -1;
+ out:
+	free(data);
+	free(path);
+	return rc;
+}
+
+/* ---- set-up ---- */
+
+static char *
+dir_path(const struct config *cfg, const char *which)
+{
+	return config_resolve(cfg, which);
+}
+
+static int
+mkdir_p(const char *path)
+{
+	char	*p = xstrdup(path), *s;
+	int	 rc = 0;
+
+	for (s = strchr(p + 1, '/'); s != NULL; s = strchr(s + 1, '/')) {
+		*s = '\0';
+		if (mkdir(p, 0755) == -1 && errno != EEXIST)
+			rc = -1;
+		*s = '/';
+	}
+	if (mkdir(p, 0755) == -1 && errno != EEXIST)
+		rc = -1;
+	if (rc == -1)
+		log_err("%s: mkdir: %s", path, strerror(errno));
+	free(p);
+	return rc;
+}
+
+int
+rrdp_writer_init(const struct config *cfg)
+{
+	struct rrdp_state	 s;
+	char			*rrdp = dir_path(cfg, cfg->rrdp_dir);
+	char			*rsync = dir_path(cfg, cfg->rsync_dir);
+	int			 rc = -1, r;
+
+	memset(&s, 0, sizeof(s));
+	if (mkdir_p(rrdp) == -1 || mkdir_p(rsync) == -1)
+		goto out;
+	if ((r = state_load(rrdp, &s)) == -1)
+		goto out;
+	if (r == 1) {
+		log_info("%s: keeping RRDP session %s (serial %lld)", rrdp,
+		    s.session, (long long)s.serial);
+		rc = 0;
+		goto out;
+	}
+	new_session(s.session);
+	rc = state_save(rrdp, &s);
+ out:
+	state_clear(&s);
+	free(rrdp);
+	free(rsync);
+	return rc;
+}
+
+struct rrdp_writer *
+rrdp_writer_new(const struct config *cfg, const char *store_path)
+{
+	struct rrdp_writer	*w = xcalloc(1, sizeof(*w));
+	int			 r;
+
+	w->cfg = (struct config *)cfg;
+	w->rrdp_dir = dir_path(cfg, cfg->rrdp_dir);
+	w->rsync_dir = dir_path(cfg, cfg->rsync_dir);
+	pthread_mutex_init(&w->status_lock, NULL);
+	if (mkdir_p(w->rrdp_dir) == -1 || mkdir_p(w->rsync_dir) == -1)
+		goto fail;
+	if ((r = state_load(w->rrdp_dir, &w->state)) == -1)
+		goto fail;
+	if (r == 0) {
+		/* The output was lost or never made: a new session. */
+		new_session(w->state.session);
+		log_warn("%s: no RRDP state; starting session %s",
+		    w->rrdp_dir, w->state.session);
+		if (state_save(w->rrdp_dir, &w->state) == -1)
+			goto fail;
+	}
+	if ((w->st = store_open(store_path)) == NULL)
+		goto fail;
+	memcpy(w->status.session, w->state.session, sizeof(w->status.session));
+	w->status.serial = w->state.serial;
+	return w;
+ fail:
+	rrdp_writer_free(w);
+	return NULL;
+}
+
+void
+rrdp_writer_free(struct rrdp_writer *w)
+{
+	if (w == NULL)
+		return;
+	store_close(w->st);
+	state_clear(&w->state);
+	pthread_mutex_destroy(&w->status_lock);
+	free(w->rrdp_dir);
+	free(w->rsync_dir);
+	free(w);
+}
+
+void
+rrdp_writer_status(struct rrdp_writer *w, struct rrdp_status *out)
+{
+	pthread_mutex_lock(&w->status_lock);
+	*out = w->status;
+	pthread_mutex_unlock(&w->status_lock);
+}
+
+/* ---- one serial ---- */
+
+/* What one run builds; freed by job_free. */
+struct job {
+	struct rrdp_writer	*w;
+	int64_t			 serial;
+	char			 session[RRDP_SESSION_LEN + 1];
+	char			 rel[128];	/* session/serial/random */
+	char			*dir;		/* rrdp_dir/rel */
+	struct rsync_tree	*tree;
+	char			 tree_name[128];
+	int			 with_delta;
+	struct twin		 delta;
+	uint8_t			 delta_hash[32];
+	size_t			 delta_items;
+	/* the URI group being collapsed (store_changes_since order) */
+	char			*cur_uri;
+	uint8_t			 first_old[32], last_new[32];
+	int			 has_old, has_new;
+	struct buf		 scratch, der;
+	/* snapshot */
+	struct out		 snap, snapgz;
+	struct gzjoin		 gz;
+	uint8_t			 snap_hash[32];
+	int			 failed;
+};
+
+/* Emit the net change of the URI group in j (RFC 8182 section 3.5.3). */
+static int
+job_emit(struct job *j)
+{
+	uint8_t	 hash[32];
+	int64_t	 first_stored;
+	int	 r;
+
+	if (j->cur_uri == NULL)
+		return 0;
+	if (!j->has_old && !j->has_new)
+		return 0;	/* created and withdrawn within the interval */
+	if (j->has_old && j->has_new &&
+	    memcmp(j->first_old, j->last_new, 32) == 0)
+		return 0;	/* changed and changed back */
+	buf_free(&j->scratch);
+	if (!j->has_new) {
+		rrdp_delta_withdraw(&j->scratch, j->cur_uri, j->first_old);
+		if (j->tree != NULL &&
+		    rsync_tree_withdraw(j->tree, j->cur_uri) == -1)
+			return -1;
+	} else {
+		struct buf	elem;
+
+		buf_init(&elem);
+		r = store_object_elem(j->w->st, j->cur_uri, hash,
+		    &first_stored, &elem);
+		if (r != 1 || memcmp(hash, j->last_new, 32) != 0) {
+			if (r == 0 || r == 1)
+				log_err("RRDP writer: %s: change log and "
+				    "objects disagree", j->cur_uri);
+			buf_free(&elem);
+			return -1;
+		}
+		buf_free(&j->der);
+		if (rrdp_delta_publish(&j->scratch, j->cur_uri, elem.data,
+		    elem.len, j->has_old ? j->first_old : NULL) == -1 ||
+		    (j->tree != NULL && (rrdp_elem_der(elem.data, elem.len,
+		    &j->der) == -1 || rsync_tree_put(j->tree, j->cur_uri,
+		    j->der.data, j->der.len, (time_t)first_stored) == -1))) {
+			log_err("RRDP writer: %s: stored element unusable",
+			    j->cur_uri);
+			buf_free(&elem);
+			return -1;
+		}
+		buf_free(&elem);
+	}
+	twin_add(&j->delta, j->scratch.data, j->scratch.len);
+	j->delta_items++;
+	return 0;
+}
+
+static int
+job_change(const char *uri, const uint8_t *old_hash, const uint8_t *new_hash,
+    void *arg)
+{
+	struct job	*j = arg;
+
+	if (j->cur_uri == NULL || strcmp(j->cur_uri, uri) != 0) {
+		if (job_emit(j) == -1)
+			return -1;
+		free(j->cur_uri);
+		j->cur_uri = xstrdup(uri);
+		/* The first item's old hash is what relying parties have. */
+		j->has_old = old_hash != NULL;
+		if (old_hash != NULL)
+			memcpy(j->first_old, old_hash, 32);
+	}
+	j->has_new = new_hash != NULL;
+	if (new_hash != NULL)
+		memcpy(j->last_new, new_hash, 32);
+	return 0;
+}
+
+static int
+job_snapshot_elem(const struct store_elem *e, void *arg)
+{
+	struct job	*j = arg;
+
+	out_add(&j->snap, e->elem, e->elem_len);
+	out_add(&j->snapgz, e->piece, e->piece_len);
+	/* The hash is of the XML; the .gz gets the stored piece. */
+	gzjoin_add(&j->gz, e->crc, e->elem_len);
+	if (j->tree != NULL && !rsync_tree_incremental(j->tree)) {
+		buf_free(&j->der);
+		if (rrdp_elem_der(e->elem, e->elem_len, &j->der) == -1 ||
+		    rsync_tree_put(j->tree, e->uri, j->der.data, j->der.len,
+		    (time_t)e->first_stored) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* Write text through both snapshot files as its own gzip piece. */
+static int
+job_snapshot_text(struct job *j, const char *text)
+{
+	struct buf	piece;
+	uint32_t	crc;
+	size_t		len = strlen(text);
+
+	buf_init(&piece);
+	if (gzpiece_make(text, len, &piece, &crc) == -1) {
+		buf_free(&piece);
+		return -1;
+	}
+	out_add(&j->snap, text, len);
+	out_add(&j->snapgz, piece.data, piece.len);
+	gzjoin_add(&j->gz, crc, len);
+	buf_free(&piece);
+	return 0;
+}
+
+static int
+job_snapshot(struct job *j)
+{
+	struct buf	hdr;
+	uint8_t		gzh[GZPIECE_HEADER_LEN], gzt[GZPIECE_TRAILER_LEN];
+	int		rc = -1;
+
+	buf_init(&hdr);
+	if (out_open(&j->snap, j->dir, "snapshot.xml") == -1 ||
+	    out_open(&j->snapgz, j->dir, "snapshot.xml.gz") == -1)
+		goto out;
+	gzjoin_start(&j->gz, gzh);
+	out_add(&j->snapgz, gzh, sizeof(gzh));
+	rrdp_snapshot_begin(&hdr, j->session, j->serial);
+	if (job_snapshot_text(j, buf_str(&hdr)) == -1)
+		goto out;
+	if (store_object_scan(j->w->st, job_snapshot_elem, j) == -1)
+		goto out;
+	buf_free(&hdr);
+	rrdp_snapshot_end(&hdr);
+	if (job_snapshot_text(j, buf_str(&hdr)) == -1)
+		goto out;
+	gzjoin_finish(&j->gz, gzt);
+	out_add(&j->snapgz, gzt, sizeof(gzt));
+	rc = 0;
+ out:
+	buf_free(&hdr);
+	if (out_close(&j->snap, j->snap_hash) == -1)
+		rc = -1;
+	if (out_close(&j->snapgz, NULL) == -1)
+		rc = -1;
+	return rc;
+}
+
+static void
+job_free(struct job *j)
+{
+	if (j->delta.x.path != NULL)
+		twin_close(&j->delta, NULL);
+	rsync_tree_free(j->tree);
+	free(j->cur_uri);
+	free(j->dir);
+	buf_free(&j->scratch);
+	buf_free(&j->der);
+}
+
+/* fsync the serial's directory and its parents up to the RRDP dir. */
+static int
+job_sync_dirs(struct job *j)
+{
+	char	*p = xstrdup(j->dir), *s;
+	size_t	 base = strlen(j->w->rrdp_dir);
+	int	 rc = 0;
+
+	for (;;) {
+		if (dir_fsync(p) == -1)
+			rc = -1;
+		if (strlen(p) <= base || (s = strrchr(p, '/')) == NULL)
+			break;
+		*s = '\0';
+	}
+	free(p);
+	return rc;
+}
+
+/* Which listed deltas stay, newest first (RFC 8182 3.3, BCP 8.5). */
+static void
+state_retain(struct rrdp_writer *w, struct rrdp_state *s, time_t now)
+{
+	int64_t	sum = 0;
+	size_t	i, keep;
+
+	/*
+	 * The sum of the listed deltas must not exceed the snapshot: an RP
+	 * would do better with the snapshot.  Within that the notification
+	 * lists every delta; the BCP asks for at least delta_window seconds.
+	 */
+	for (keep = 0; keep < s->ndeltas; keep++) {
+		if (sum + s->deltas[keep].size > s->snapshot_size)
+			break;
+		sum += s->deltas[keep].size;
+	}
+	if (keep < s->ndeltas && now - s->deltas[keep].time <
+	    (time_t)w->cfg->delta_window)
+		log_info("RRDP: the deltas of the last %zu s outweigh the "
+		    "snapshot (%lld bytes); listing %zu, covering %lld s",
+		    w->cfg->delta_window, (long long)s->snapshot_size, keep,
+		    keep > 0 ? (long long)(now - s->deltas[keep - 1].time) :
+		    0LL);
+	for (i = keep; i < s->ndeltas; i++) {
+		gone_add(s, s->deltas[i].rel, now);
+		free(s->deltas[i].rel);
+	}
+	s->ndeltas = keep;
+}
+
+/*
+ * Write the notification for state s (RFC 8182 section 3.5.1): to a
+ * temporary name, fsynced, renamed.
+ */
+static int
+notification_write(struct rrdp_writer *w, const struct rrdp_state *s)
+{
+	struct rrdp_notification	 n;
+	struct buf			 b, u;
+	char				*path;
+	size_t				 i;
+	int				 rc;
+
+	memset(&n, 0, sizeof(n));
+	buf_init(&b);
+	memcpy(n.session, s->session, sizeof(n.session));
+	n.serial = s->serial;
+	buf_init(&u);
+	buf_printf(&u, "%s%s", w->cfg->rrdp_base, s->snapshot_rel);
+	n.snapshot_uri = buf_str(&u);
+	memcpy(n.snapshot_hash, s->snapshot_hash, 32);
+	n.ndeltas = s->ndeltas;
+	n.deltas = xcalloc(s->ndeltas + 1, sizeof(*n.deltas));
+	for (i = 0; i < s->ndeltas; i++) {
+		buf_init(&u);
+		buf_printf(&u, "%s%s", w->cfg->rrdp_base, s->deltas[i].rel);
+		n.deltas[i].uri = buf_str(&u);
+		n.deltas[i].serial = s->deltas[i].serial;
+		memcpy(n.deltas[i].hash, s->deltas[i].hash, 32);
+	}
+	rrdp_notification_write(&b, &n);
+	path = join(w->rrdp_dir, RRDP_NOTIFICATION);
+	rc = file_write_atomic(path, b.data, b.len, 0644);
+	free(path);
+	buf_free(&b);
+	rrdp_notification_free(&n);
+	return rc;
+}
+
+/* Raise the store's generation (and clear a reset request).  0 or -1. */
+static int
+store_mark(struct rrdp_writer *w, int64_t gen, int clear_reset)
+{
+	if (store_begin(w->st) == -1)
+		return -1;
+	if (store_meta_set(w->st, RRDP_META_GENERATION, gen) == -1 ||
+	    (clear_reset && store_meta_set(w->st, RRDP_META_RESET, 0) == -1)) {
+		store_rollback(w->st);
+		return -1;
+	}
+	return store_commit(w->st);
+}
+
+/*
+ * Does the store still hold at least what was announced?  Sets *reset and
+ * logs why not.  -1 on a store error.
+ */
+static int
+check_regression(struct rrdp_writer *w, int *reset, int *requested)
+{
+	int64_t	gen = 0, req = 0;
+
+	if (store_meta_get(w->st, RRDP_META_GENERATION, &gen) == -1 ||
+	    store_meta_get(w->st, RRDP_META_RESET, &req) == -1)
+		return -1;
+	*requested = req != 0;
+	if (*requested) {
+		log_info("RRDP: new session requested (rpkipubctl "
+		    "session-reset)");
+		*reset = 1;
+	}
+	if (w->state.serial > 0 && gen < w->state.generation) {
+		log_warn("RRDP: the store is behind what was announced "
+		    "(generation %lld < %lld): restored from an older copy? "
+		    "Starting a new session instead of re-using serials",
+		    (long long)gen, (long long)w->state.generation);
+		*reset = 1;
+	}
+	return 0;
+}
+
+/* Is rel (session/serial/random/file) listed in s, or awaiting removal? */
+static int
+state_knows(const struct rrdp_state *s, const char *rel)
+{
+	size_t	i;
+
+	/* A prefix match takes the .gz twin with its file. */
+	if (s->snapshot_rel != NULL &&
+	    strncmp(rel, s->snapshot_rel, strlen(s->snapshot_rel)) == 0)
+		return 1;
+	for (i = 0; i < s->ndeltas; i++)
+		if (strncmp(rel, s->deltas[i].rel,
+		    strlen(s->deltas[i].rel)) == 0)
+			return 1;
+	for (i = 0; i < s->ngone; i++)
+		if (strcmp(rel, s->gone[i].rel) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Walk <session>/<serial>/<random>/<file> under the RRDP dir and mark
+ * every file nobody references as gone since now: left by a crash, or by
+ * an old session.
+ */
+static int
+sweep_walk(struct rrdp_writer *w, const char *rel, int depth, time_t now)
+{
+	struct dirent	*de;
+	struct buf	 child;
+	DIR		*d;
+	char		*path = rel[0] == '\0' ? xstrdup(w->rrdp_dir) :
+			    join(w->rrdp_dir, rel);
+	int		 changed = 0;
+
+	buf_init(&child);
+	if ((d = opendir(path)) == NULL)
+		goto out;
+	while ((de = readdir(d)) != NULL) {
+		/* Dotfiles: the state file and temporaries, never listed. */
+		if (de->d_name[0] == '.' || (depth == 0 &&
+		    strlen(de->d_name) != RRDP_SESSION_LEN))
+			continue;
+		buf_free(&child);
+		if (depth > 0)
+			buf_printf(&child, "%s/", rel);
+		buf_adds(&child, de->d_name);
+		if (depth < 3)
+			changed |= sweep_walk(w, buf_str(&child), depth + 1,
+			    now);
+		else if (!state_knows(&w->state, buf_str(&child))) {
+			gone_add(&w->state, buf_str(&child), now);
+			changed = 1;
+		}
+	}
+	closedir(d);
+ out:
+	buf_free(&child);
+	free(path);
+	return changed;
+}
+
+/*
+ * Remove files unreferenced for rrdp_keep seconds (BCP: two hours, for
+ * relying parties still fetching them), then find new unreferenced ones.
+ */
+static void
+sweep_rrdp(struct rrdp_writer *w, time_t now)
+{
+	struct rrdp_state	*s = &w->state;
+	char			*path, *slash;
+	size_t			 i, keep = 0, base = strlen(w->rrdp_dir);
+	int			 changed = 0;
+
+	for (i = 0; i < s->ngone; i++) {
+		if (s->gone[i].since + (time_t)w->cfg->rrdp_keep > now) {
+			s->gone[keep++] = s->gone[i];
+			continue;
+		}
+		path = join(w->rrdp_dir, s->gone[i].rel);
+		if (unlink(path) == -1 && errno != ENOENT)
+			log_warn("%s: %s", path, strerror(errno));
+		/* Directories left empty go too (rmdir fails otherwise). */
+		while ((slash = strrchr(path, '/')) != NULL &&
+		    (size_t)(slash - path) > base) {
+			*slash = '\0';
+			if (rmdir(path) == -1)
+				break;
+		}
+		free(path);
+		free(s->gone[i].rel);
+		changed = 1;
+	}
+	s->ngone = keep;
+	changed |= sweep_walk(w, "", 0, now);
+	if (changed)
+		state_save(w->rrdp_dir, s);
+}
+
+int
+rrdp_writer_run(struct rrdp_writer *w, time_t now)
+{
+	struct rrdp_state	 next;
+	struct store_totals	 t;
+	struct job		 j;
+	struct timespec		 t0;
+	uint8_t			 rnd[RAND_HEX_BYTES];
+	char			 hex[2 * RAND_HEX_BYTES + 1];
+	char			 rel[256];
+	size_t			 i;
+	int			 reset = 0, requested = 0, in_read = 0;
+	int			 rc = -1;
+
+	memset(&j, 0, sizeof(j));
+	memset(&next, 0, sizeof(next));
+	buf_init(&j.scratch);
+	buf_init(&j.der);
+	j.w = w;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+
+	if (check_regression(w, &reset, &requested) == -1)
+		goto out;
+	if (store_read_begin(w->st) == -1)
+		goto out;
+	in_read = 1;
+	if (store_totals(w->st, &t) == -1)
+		goto out;
+	if (!reset && w->state.serial > 0 && t.last_change < w->state.change) {
+		log_warn("RRDP: the store's change log ends at %lld, before "
+		    "the announced %lld: restored from an older copy? "
+		    "Starting a new session", (long long)t.last_change,
+		    (long long)w->state.change);
+		reset = 1;
+	}
+	if (!reset && w->state.serial > 0 &&
+	    t.last_change == w->state.change) {
+		rc = 0;
+		goto sweep;
+	}
+
+	/* The serial: a new session starts at 1 with no delta. */
+	if (reset || w->state.serial == 0) {
+		if (reset)
+			new_session(j.session);
+		else
+			memcpy(j.session, w->state.session, sizeof(j.session));
+		j.serial = 1;
+	} else {
+		memcpy(j.session, w->state.session, sizeof(j.session));
+		j.serial = w->state.serial + 1;
+		j.with_delta = 1;
+	}
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		fatalx("RAND_bytes failed");
+	hex_encode(hex, rnd, sizeof(rnd));
+	/* BCP: unpredictable paths, so CDNs never cached a 404 for them. */
+	snprintf(j.rel, sizeof(j.rel), "%s/%lld/%s", j.session,
+	    (long long)j.serial, hex);
+	j.dir = join(w->rrdp_dir, j.rel);
+	if (mkdir_p(j.dir) == -1)
+		goto out;
+	snprintf(j.tree_name, sizeof(j.tree_name), "%s-%lld-%.8s", j.session,
+	    (long long)j.serial, hex);
+	if ((j.tree = rsync_tree_new(w->rsync_dir, j.tree_name,
+	    j.with_delta ? w->state.tree : NULL)) == NULL)
+		goto out;
+
+	if (j.with_delta) {
+		struct buf	hdr;
+
+		buf_init(&hdr);
+		if (twin_open(&j.delta, j.dir, "delta.xml") == -1)
+			goto out;
+		rrdp_delta_begin(&hdr, j.session, j.serial);
+		twin_add(&j.delta, hdr.data, hdr.len);
+		buf_free(&hdr);
+		if (store_changes_since(w->st, w->state.change, t.last_change,
+		    job_change, &j) == -1 || job_emit(&j) == -1)
+			goto out;
+		rrdp_delta_end(&hdr);
+		twin_add(&j.delta, hdr.data, hdr.len);
+		buf_free(&hdr);
+		if (j.delta_items == 0) {
+			/* Only changes that cancel out: no serial (never an
+			 * empty delta, RFC 8182 section 3.5.3). */
+			store_commit(w->st);
+			in_read = 0;
+			w->state.change = t.last_change;
+			if (state_save(w->rrdp_dir, &w->state) == -1)
+				goto out;
+			rc = 0;
+			goto sweep;
+		}
+	}
+	if (job_snapshot(&j) == -1)
+		goto out;
+	/* The read transaction ends here: all files are of one state. */
+	store_commit(w->st);
+	in_read = 0;
+	if (j.with_delta && twin_close(&j.delta, j.delta_hash) == -1)
+		goto out;
+	if (job_sync_dirs(&j) == -1)
+		goto out;
+	if (rsync_tree_commit(j.tree, now) == -1) {
+		j.tree = NULL;
+		goto out;
+	}
+	j.tree = NULL;
+	if (store_mark(w, w->state.generation + 1, requested) == -1)
+		goto out;
+
+	/* The next state: what the notification will announce. */
+	memcpy(next.session, j.session, sizeof(next.session));
+	next.serial = j.serial;
+	next.change = t.last_change;
+	next.generation = w->state.generation + 1;
+	snprintf(rel, sizeof(rel), "%s/snapshot.xml", j.rel);
+	next.snapshot_rel = xstrdup(rel);
+	memcpy(next.snapshot_hash, j.snap_hash, 32);
+	next.snapshot_size = j.snap.size;
+	next.tree = xstrdup(j.tree_name);
+	/* Files that stop being referenced stay rrdp_keep seconds. */
+	for (i = 0; i < w->state.ngone; i++)
+		gone_add(&next, w->state.gone[i].rel, w->state.gone[i].since);
+	if (w->state.snapshot_rel != NULL) {
+		gone_add(&next, w->state.snapshot_rel, now);
+		snprintf(rel, sizeof(rel), "%s.gz", w->state.snapshot_rel);
+		gone_add(&next, rel, now);
+	}
+	next.deltas = xcalloc(w->state.ndeltas + 1, sizeof(*next.deltas));
+	if (j.with_delta) {
+		snprintf(rel, sizeof(rel), "%s/delta.xml", j.rel);
+		next.deltas[0].serial = j.serial;
+		next.deltas[0].rel = xstrdup(rel);
+		memcpy(next.deltas[0].hash, j.delta_hash, 32);
+		next.deltas[0].size = j.delta.x.size;
+		next.deltas[0].time = now;
+		next.ndeltas = 1;
+	}
+	for (i = 0; i < w->state.ndeltas; i++) {
+		if (j.with_delta) {
+			next.deltas[next.ndeltas] = w->state.deltas[i];
+			next.deltas[next.ndeltas].rel =
+			    xstrdup(w->state.deltas[i].rel);
+			next.ndeltas++;
+		} else {
+			/* A new session lists none of the old deltas. */
+			gone_add(&next, w->state.deltas[i].rel, now);
+			snprintf(rel, sizeof(rel), "%s.gz",
+			    w->state.deltas[i].rel);
+			gone_add(&next, rel, now);
+		}
+	}
+	state_retain(w, &next, now);
+	if (state_save(w->rrdp_dir, &next) == -1)
+		goto out;
+	state_clear(&w->state);
+	w->state = next;
+	memset(&next, 0, sizeof(next));
+	if (notification_write(w, &w->state) == -1)
+		goto out;
+
+	pthread_mutex_lock(&w->status_lock);
+	memcpy(w->status.session, w->state.session, sizeof(w->status.session));
+	w->status.serial = w->state.serial;
+	w->status.snapshot_bytes = w->state.snapshot_size;
+	w->status.deltas_listed = (int64_t)w->state.ndeltas;
+	w->status.delta_seconds = w->state.ndeltas > 0 ?
+	    (int64_t)(now - w->state.deltas[w->state.ndeltas - 1].time) : 0;
+	w->status.last_duration = elapsed(&t0);
+	w->status.last_serial_time = now;
+	w->status.serials++;
+	if (j.serial == 1)
+		w->status.resets++;
+	pthread_mutex_unlock(&w->status_lock);
+	log_info("RRDP session %s serial %lld: %zu changes, snapshot %lld "
+	    "bytes, %zu deltas listed, %.3f s", w->state.session,
+	    (long long)w->state.serial, j.delta_items,
+	    (long long)w->state.snapshot_size, w->state.ndeltas,
+	    elapsed(&t0));
+	rc = 1;
+ sweep:
+	sweep_rrdp(w, now);
+	if (rsync_tree_expire(w->rsync_dir, now,
+	    (time_t)w->cfg->rsync_keep) == -1)
+		log_warn("%s: removing old rsync trees failed",
+		    w->rsync_dir);
+ out:
+	if (in_read)
+		store_rollback(w->st);
+	if (rc == -1) {
+		pthread_mutex_lock(&w->status_lock);
+		w->status.failures++;
+		pthread_mutex_unlock(&w->status_lock);
+	}
+	state_clear(&next);
+	job_free(&j);
+	return rc;
+}
+
+/* ---- the thread ---- */
+
+struct rrdp_thread {
+	struct rrdp_writer	*w;
+	unsigned int		 interval;
+	pthread_t		 thread;
+	pthread_mutex_t		 mtx;
+	pthread_cond_t		 wake;
+	int			 stop;
+};
+
+static void *
+rrdp_thread_main(void *arg)
+{
+	struct rrdp_thread	*t = arg;
+	struct timespec		 until;
+	int			 stop;
+
+	for (;;) {
+		rrdp_writer_run(t->w, time(NULL));
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += t->interval;
+		pthread_mutex_lock(&t->mtx);
+		while (!t->stop && pthread_cond_timedwait(&t->wake, &t->mtx,
+		    &until) == 0)
+			;
+		stop = t->stop;
+		pthread_mutex_unlock(&t->mtx);
+		if (stop)
+			break;
+	}
+	return NULL;
+}
+
+struct rrdp_thread *
+rrdp_thread_start(struct rrdp_writer *w, unsigned int interval)
+{
+	struct rrdp_thread	*t = xcalloc(1, sizeof(*t));
+
+	t->w = w;
+	t->interval = interval;
+	pthread_mutex_init(&t->mtx, NULL);
+	pthread_cond_init(&t->wake, NULL);
+	if (pthread_create(&t->thread, NULL, rrdp_thread_main, t) != 0) {
+		log_err("RRDP writer thread: cannot start");
+		pthread_mutex_destroy(&t->mtx);
+		pthread_cond_destroy(&t->wake);
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+void
+rrdp_thread_stop(struct rrdp_thread *t)
+{
+	if (t == NULL)
+		return;
+	pthread_mutex_lock(&t->mtx);
+	t->stop = 1;
+	pthread_cond_signal(&t->wake);
+	pthread_mutex_unlock(&t->mtx);
+	pthread_join(t->thread, NULL);
+	pthread_mutex_destroy(&t->mtx);
+	pthread_cond_destroy(&t->wake);
+	free(t);
+}
