@@ -21,6 +21,7 @@
 #include "fileio.h"
 #include "bounds.h"
 #include "log.h"
+#include "nginx_conf.h"
 #include "publishers.h"
 #include "rfc8183.h"
 #include "pubd.h"
@@ -40,6 +41,7 @@ usage(FILE *f)
 "       rpkipubctl --data-dir DIR publishers response HANDLE\n"
 "       rpkipubctl --data-dir DIR publishers remove HANDLE\n"
 "       rpkipubctl --data-dir DIR status\n"
+"       rpkipubctl --data-dir DIR nginx-conf\n"
 "\n"
 "Operator tool of the rpkipubd RPKI publication server.\n"
 "\n"
@@ -60,6 +62,9 @@ usage(FILE *f)
 "\n"
 "These commands use the admin API of the running rpkipubd; when none runs\n"
 "they work on the store directly.  status needs the running daemon.\n"
+"\n"
+"nginx-conf prints an nginx server block that serves the RRDP directory\n"
+"at <rrdp-base> with the headers of rpkipubd's own RRDP listener.\n"
 "\n"
 "Exit status: 0 on success, 1 on error (reason on stderr).\n",
 	    MAX_REQUEST_BODY, MAX_OBJECT_SIZE);
@@ -405,6 +410,8 @@ main(int argc, char *argv[])
 		goto out;
 	if (strcmp(argv[i], "publishers") == 0)
 		rc = ctl_publishers(c, token, argc - i, argv + i);
+	else if (strcmp(argv[i], "nginx-conf") == 0 && i == argc - 1)
+		rc = nginx_conf_print(stdout, c) == 0 ? 0 : 1;
 	else if (strcmp(argv[i], "status") == 0 && i == argc - 1) {
 		buf_init(&out);
 		r = admin_client_request(c, token, "GET", "/v1/status", NULL,

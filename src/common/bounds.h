@@ -54,4 +54,22 @@
 /* One object (DER) inside an RRDP snapshot or delta. */
 #define MAX_RRDP_OBJECT_SIZE	MAX_OBJECT_SIZE
 
+/* An RRDP notification file (RFC 8182 section 3.5.1), read whole. */
+#define MAX_RRDP_NOTIFICATION_SIZE	(16u * 1024 * 1024)
+
+/* Connections on the RRDP listener, all threads together. */
+#define MAX_RRDP_CONNECTIONS	1024
+/* Connections from one IP address on the RRDP listener. */
+#define MAX_RRDP_CONNECTIONS_PER_IP	64
+/* Request headers and buffers of one RRDP connection (libmicrohttpd). */
+#define MAX_RRDP_CONNECTION_MEMORY	(32u * 1024)
+/* Idle seconds before an RRDP connection is closed. */
+#define RRDP_HTTP_TIMEOUT	30
+/* Connections waiting to be accepted by the RRDP listener. */
+#define RRDP_LISTEN_BACKLOG	1024
+/* Threads of the RRDP listener: one per CPU, at most this many. */
+#define MAX_RRDP_THREADS	64
+/* A PEM certificate chain or key file of the RRDP listener. */
+#define MAX_TLS_PEM_SIZE	(1024u * 1024)
+
 #endif

@@ -23,6 +23,14 @@ static atomic_uint_fast64_t	request_bytes;
 static atomic_uint_fast64_t	request_pdus;
 static atomic_uint_fast64_t	bpki_renewals;
 
+/* Statuses the RRDP listener answers with; anything else counts as "other". */
+static const unsigned int rrdp_statuses[] = {
+	200, 304, 400, 404, 405, 500, 503
+};
+#define NRRDP	(sizeof(rrdp_statuses) / sizeof(rrdp_statuses[0]))
+static atomic_uint_fast64_t	rrdp_requests[NRRDP + 1];
+static atomic_uint_fast64_t	rrdp_bytes;
+
 void
 metrics_request(enum rfc8181_error result, double seconds, size_t bytes,
     size_t pdus)
@@ -54,6 +62,17 @@ void
 metrics_bpki_renewal(void)
 {
 	atomic_fetch_add(&bpki_renewals, 1);
+}
+
+void
+metrics_rrdp(unsigned int status, size_t bytes)
+{
+	size_t	i;
+
+	for (i = 0; i < NRRDP && rrdp_statuses[i] != status; i++)
+		;
+	atomic_fetch_add(&rrdp_requests[i], 1);
+	atomic_fetch_add(&rrdp_bytes, bytes);
 }
 
 void
@@ -115,6 +134,25 @@ metrics_render(struct buf *b, const struct store_totals *t,
 	    (unsigned long long)atomic_load(&request_bytes),
 	    (unsigned long long)atomic_load(&request_pdus),
 	    (unsigned long long)atomic_load(&bpki_renewals));
+
+	buf_adds(b, "# HELP rpkipubd_rrdp_requests_total Requests answered "
+	    "by the RRDP listener, by HTTP status.\n"
+	    "# TYPE rpkipubd_rrdp_requests_total counter\n");
+	for (i = 0; i <= NRRDP; i++) {
+		if (i < NRRDP)
+			buf_printf(b, "rpkipubd_rrdp_requests_total"
+			    "{status=\"%u\"} %llu\n", rrdp_statuses[i],
+			    (unsigned long long)atomic_load(&rrdp_requests[i]));
+		else
+			buf_printf(b, "rpkipubd_rrdp_requests_total"
+			    "{status=\"other\"} %llu\n",
+			    (unsigned long long)atomic_load(&rrdp_requests[i]));
+	}
+	buf_printf(b, "# HELP rpkipubd_rrdp_response_bytes_total Body bytes "
+	    "of the RRDP listener's answers (as encoded; none for HEAD).\n"
+	    "# TYPE rpkipubd_rrdp_response_bytes_total counter\n"
+	    "rpkipubd_rrdp_response_bytes_total %llu\n",
+	    (unsigned long long)atomic_load(&rrdp_bytes));
 
 	buf_printf(b, "# HELP rpkipubd_publishers Registered publishers.\n"
 	    "# TYPE rpkipubd_publishers gauge\n"

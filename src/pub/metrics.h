@@ -29,6 +29,8 @@ void	metrics_request(enum rfc8181_error, double seconds, size_t bytes,
 void	metrics_http(enum metrics_http);
 void	metrics_cms_failure(enum cms_fail);
 void	metrics_bpki_renewal(void);
+/* The RRDP listener (http_rrdp.c): one answer, its status and body bytes. */
+void	metrics_rrdp(unsigned int status, size_t bytes);
 /* Append everything; totals from the store, queue from the engine. */
 void	metrics_render(struct buf *, const struct store_totals *,
 	    size_t queue_length, double uptime);

@@ -241,6 +241,10 @@ pubd_start(const char *data_dir)
 		goto fail;
 	if ((d->http = http_pub_start(d)) == NULL)
 		goto fail;
+	/* RRDP gets a listener of its own (publication-server BCP). */
+	if (d->cfg->rrdp_listen[0] != '\0' &&
+	    (d->rrdp = http_rrdp_start(d->cfg)) == NULL)
+		goto fail;
 	log_info("rpkipubd %s: RFC 8181 service %s/<handle> on %s, admin API "
 	    "and metrics on %s (data in %s)", RPKIPUB_VERSION,
 	    d->cfg->service_uri, d->cfg->listen, d->cfg->admin_listen,
@@ -259,6 +263,7 @@ pubd_stop(struct pubd *d)
 	if (d == NULL)
 		return;
 	/* Stop taking requests, let running ones finish, then the writer. */
+	http_rrdp_stop(d->rrdp);
 	if (d->http != NULL)
 		MHD_stop_daemon(d->http);
 	if (d->admin != NULL) {

@@ -10,6 +10,8 @@
  *   engine writer   group commit of all queued queries (engine.c)
  *   admin (libmicrohttpd, one thread)
  *                   metrics and the token-protected admin API (admin.c)
+ *   RRDP (libmicrohttpd, epoll thread pool, one thread per CPU)
+ *                   serves the RRDP directory read-only (http_rrdp.c)
  *
  * Files: http_pub.c (RFC 8181 over HTTP), admin.c (admin API),
  * pubd.c (this state, its lifecycle, the store connection pool).
@@ -34,6 +36,7 @@
 #define PUBD_MAINTAIN_SECS	3600	/* BPKI renewal check interval */
 
 struct pubd_ta;
+struct http_rrdp;
 
 struct pubd {
 	struct config		*cfg;
@@ -53,6 +56,7 @@ struct pubd {
 	size_t			 npool;
 	struct MHD_Daemon	*http;
 	struct MHD_Daemon	*admin;
+	struct http_rrdp	*rrdp;		/* NULL: rrdp_listen is "" */
 	/*
 	 * CPU-heavy request steps (CMS verify, XML parse, reply signing)
 	 * run at most one per CPU at a time, so twenty waiting connections
@@ -90,6 +94,12 @@ double		 pubd_elapsed(const struct timespec *since);
 /* http_pub.c and admin.c */
 struct MHD_Daemon	*http_pub_start(struct pubd *);
 struct MHD_Daemon	*admin_start(struct pubd *);
+/*
+ * http_rrdp.c: the RRDP listener on cfg->rrdp_listen, serving the RRDP
+ * directory; NULL with a logged reason.  The config must outlive it.
+ */
+struct http_rrdp	*http_rrdp_start(const struct config *);
+void			 http_rrdp_stop(struct http_rrdp *);
 
 /* Read the admin token of a data dir into token (2 * BYTES + 1). */
 int		 pubd_read_token(const char *data_dir, char *token);

@@ -137,6 +137,14 @@ port_open() {
 # (stderr appended to $DAEMON_LOG), set DAEMON_PID, wait until PORT answers.
 start_daemon() {
 	local dir=$1 port=$2 timeout=${3:-15} i
+	# The RRDP listener's default address (127.0.0.1:8082) would collide
+	# between tests run in parallel: move an instance still on it to a
+	# free port, once (restarts keep it).  RRDP_PORT names it.
+	if grep -qx 'rrdp_listen = 127.0.0.1:8082' "$dir/rpkipubd.conf" 2>/dev/null; then
+		RRDP_PORT=$(free_ports 1)
+		sed -i "s/^rrdp_listen = 127\.0\.0\.1:8082\$/rrdp_listen = 127.0.0.1:$RRDP_PORT/" \
+			"$dir/rpkipubd.conf"
+	fi
 	echo "### start $(date +%T.%N)" >>"$DAEMON_LOG"
 	"$BIN/rpkipubd" --data-dir "$dir" </dev/null >>"$DAEMON_LOG" 2>&1 &
 	DAEMON_PID=$!
