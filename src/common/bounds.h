@@ -54,9 +54,6 @@
 /* One object (DER) inside an RRDP snapshot or delta. */
 #define MAX_RRDP_OBJECT_SIZE	MAX_OBJECT_SIZE
 
-/* An RRDP notification file (RFC 8182 section 3.5.1), read whole. */
-#define MAX_RRDP_NOTIFICATION_SIZE	(16u * 1024 * 1024)
-
 /* Connections on the RRDP listener, all threads together. */
 #define MAX_RRDP_CONNECTIONS	1024
 /* Connections from one IP address on the RRDP listener. */
