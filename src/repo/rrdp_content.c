@@ -170,8 +170,9 @@ start_root(struct rrdp_content *c, const char *name, const char **attr)
 	int64_t		 serial;
 
 	if (local == NULL || strcmp(local, c->root) != 0) {
-		content_fail(c, "root element <%s> is not <%s> in namespace "
-		    RRDP_NS, printable_name(c, name), c->root);
+		content_fail(c, "root element <%s>%s is not <%s> in namespace "
+		    RRDP_NS, printable_name(c, name), strchr(name, XML_NS_SEP) ?
+		    "" : " (no namespace)", c->root);
 		return;
 	}
 	if (parse_attrs(c, c->root, attr, A(A_VERSION) | A(A_SESSION) |

@@ -317,10 +317,11 @@ parse_start(void *data, const XML_Char *name, const XML_Char **attr)
 	switch (st->scope) {
 	case SC_DOC:
 		if (local == NULL || strcmp(local, "notification") != 0) {
-			parse_fail(st, SEC ": root element <%s> is not "
+			parse_fail(st, SEC ": root element <%s>%s is not "
 			    "<notification> in namespace " RRDP_NS,
 			    xml_printable_name(st->namebuf,
-			    sizeof(st->namebuf), name, RRDP_NS));
+			    sizeof(st->namebuf), name, RRDP_NS),
+			    strchr(name, XML_NS_SEP) ? "" : " (no namespace)");
 			return;
 		}
 		start_root(st, attr);
