@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/rand.h>
 
@@ -25,6 +26,8 @@
 #include "publishers.h"
 #include "rfc8183.h"
 #include "pubd.h"
+#include "rrdp_writer.h"
+#include "verify.h"
 #include "store.h"
 
 static void
@@ -34,7 +37,9 @@ usage(FILE *f)
 "usage: rpkipubctl init --data-dir DIR --service-uri URL --rsync-base URI\n"
 "                  --rrdp-base URL [--listen ADDR:PORT]\n"
 "                  [--admin-listen ADDR:PORT|unix:/PATH] [--max-body BYTES]\n"
-"                  [--max-object BYTES]\n"
+"                  [--max-object BYTES] [--rrdp-interval SECONDS]\n"
+"                  [--rrdp-listen ADDR:PORT|none] [--rrdp-tls-cert FILE\n"
+"                  --rrdp-tls-key FILE] [--rrdp-dir DIR] [--rsync-dir DIR]\n"
 "       rpkipubctl --data-dir DIR publishers add --request FILE [--handle H]\n"
 "       rpkipubctl --data-dir DIR publishers list\n"
 "       rpkipubctl --data-dir DIR publishers show HANDLE\n"
@@ -42,6 +47,10 @@ usage(FILE *f)
 "       rpkipubctl --data-dir DIR publishers remove HANDLE\n"
 "       rpkipubctl --data-dir DIR status\n"
 "       rpkipubctl --data-dir DIR nginx-conf\n"
+"       rpkipubctl --data-dir DIR rsyncd-conf\n"
+"       rpkipubctl --data-dir DIR session-reset\n"
+"       rpkipubctl --data-dir DIR verify\n"
+"       rpkipubctl verify --rrdp-dir DIR [--rsync-dir DIR]\n"
 "\n"
 "Operator tool of the rpkipubd RPKI publication server.\n"
 "\n"
@@ -54,6 +63,18 @@ usage(FILE *f)
 "                            or unix:/PATH: a Unix socket (mode 0600)\n"
 "  --max-body BYTES          largest request body (default %u)\n"
 "  --max-object BYTES        largest published object (default %u)\n"
+"  --rrdp-interval SECONDS   seconds between RRDP serials: all changes of\n"
+"                            an interval become one delta (default 60,\n"
+"                            at least 1)\n"
+"  --rrdp-listen ADDR:PORT   the embedded RRDP server, a listener of its\n"
+"                            own (default 127.0.0.1:8082); none: serve\n"
+"                            the RRDP dir with nginx (see nginx-conf)\n"
+"  --rrdp-tls-cert FILE, --rrdp-tls-key FILE\n"
+"                            PEM certificate chain and key: serve RRDP\n"
+"                            over https (relying parties require it)\n"
+"  --rrdp-dir DIR            RRDP output (default DIR/rrdp)\n"
+"  --rsync-dir DIR           rsync trees and their `current' link\n"
+"                            (default DIR/rsync)\n"
 "\n"
 "publishers add registers the publisher of an RFC 8183 publisher_request\n"
 "(its handle, or --handle) and prints the repository_response to give back\n"
@@ -65,6 +86,20 @@ usage(FILE *f)
 "\n"
 "nginx-conf prints an nginx server block that serves the RRDP directory\n"
 "at <rrdp-base> with the headers of rpkipubd's own RRDP listener.\n"
+"rsyncd-conf prints an rsyncd.conf module serving the rsync tree through\n"
+"its `current' link.\n"
+"\n"
+"session-reset makes rpkipubd start a new RRDP session (new session id,\n"
+"serial 1, a snapshot and no deltas) at its next interval, or at its next\n"
+"start if it is not running.  rpkipubd does this by itself when it finds\n"
+"the store behind what it already published (a restored backup).\n"
+"\n"
+"verify checks the RRDP directory as a relying party would (notification,\n"
+"hashes, session and serials, the size rule, one origin, deltas replayed\n"
+"onto the previous snapshot give the current one, gzip twins) and that\n"
+"the rsync tree holds exactly the snapshot's objects.  It prints one line\n"
+"per problem and exits 1 if there is any.  With --data-dir it checks the\n"
+"instance's directories; with --rrdp-dir (and --rsync-dir) any copy.\n"
 "\n"
 "Exit status: 0 on success, 1 on error (reason on stderr).\n",
 	    MAX_REQUEST_BODY, MAX_OBJECT_SIZE);
@@ -84,6 +119,21 @@ ctl_size(const char *s, size_t *out)
 	return 0;
 }
 
+/* A path given on the command line, made absolute (the daemon's cwd
+ * differs from the operator's). */
+static char *
+ctl_abspath(const char *p)
+{
+	struct buf	b;
+	char		cwd[4096];
+
+	if (p[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
+		return xstrdup(p);
+	buf_init(&b);
+	buf_printf(&b, "%s/%s", cwd, p);
+	return buf_str(&b);
+}
+
 static int
 ctl_init(int argc, char *argv[])
 {
@@ -96,6 +146,12 @@ ctl_init(int argc, char *argv[])
 		{ "admin-listen", required_argument, NULL, 'a' },
 		{ "max-body", required_argument, NULL, 'b' },
 		{ "max-object", required_argument, NULL, 'o' },
+		{ "rrdp-interval", required_argument, NULL, 'i' },
+		{ "rrdp-listen", required_argument, NULL, 'L' },
+		{ "rrdp-tls-cert", required_argument, NULL, 'c' },
+		{ "rrdp-tls-key", required_argument, NULL, 'k' },
+		{ "rrdp-dir", required_argument, NULL, 'D' },
+		{ "rsync-dir", required_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct config	*c = NULL;
@@ -147,6 +203,31 @@ ctl_init(int argc, char *argv[])
 				goto bad;
 			object_set = 1;
 			break;
+		case 'i':
+			if (ctl_size(optarg, &c->rrdp_interval) == -1)
+				goto bad;
+			break;
+		case 'L':
+			free(c->rrdp_listen);
+			c->rrdp_listen = xstrdup(strcmp(optarg, "none") == 0 ?
+			    "" : optarg);
+			break;
+		case 'c':
+			free(c->rrdp_tls_cert);
+			c->rrdp_tls_cert = ctl_abspath(optarg);
+			break;
+		case 'k':
+			free(c->rrdp_tls_key);
+			c->rrdp_tls_key = ctl_abspath(optarg);
+			break;
+		case 'D':
+			free(c->rrdp_dir);
+			c->rrdp_dir = ctl_abspath(optarg);
+			break;
+		case 'S':
+			free(c->rsync_dir);
+			c->rsync_dir = ctl_abspath(optarg);
+			break;
 		default:
 			goto bad;
 		}
@@ -197,6 +278,9 @@ ctl_init(int argc, char *argv[])
 	path = config_path(c, CONFIG_TOKEN_FILE);
 	if (file_write_atomic(path, token, strlen(token), 0600) == -1)
 		goto out;
+	/* The RRDP session is created here and kept across restarts. */
+	if (rrdp_writer_init(c) == -1)
+		goto out;
 	/* The config last: its presence marks a complete instance. */
 	if (config_save(c) == -1)
 		goto out;
@@ -216,6 +300,120 @@ ctl_init(int argc, char *argv[])
 	free(dir);
 	config_free(c);
 	return rc;
+}
+
+/* Ask for a new RRDP session through the store (rrdp_writer.h). */
+static int
+ctl_session_reset(const struct config *c)
+{
+	struct store	*st;
+	char		*path = config_path(c, CONFIG_STORE);
+	int		 rc = 1;
+
+	if ((st = store_open(path)) == NULL)
+		goto out;
+	if (store_begin(st) == -1 ||
+	    store_meta_set(st, RRDP_META_RESET, 1) == -1 ||
+	    store_commit(st) == -1)
+		goto out;
+	printf("a new RRDP session starts at rpkipubd's next RRDP interval "
+	    "(%zu s at most), or at its next start\n", c->rrdp_interval);
+	rc = 0;
+ out:
+	store_close(st);
+	free(path);
+	return rc;
+}
+
+/*
+ * An rsyncd.conf module for the tree.  The module's path goes through
+ * `current': rsyncd resolves it when a client connects, so a transfer in
+ * progress keeps the tree it started in while rpkipubd switches the link.
+ */
+static int
+ctl_rsyncd_conf(const struct config *c)
+{
+	const char	*host, *mod;
+	char		*dir = config_resolve(c, c->rsync_dir);
+	size_t		 n;
+
+	host = c->rsync_base + strlen("rsync://");
+	mod = strchr(host, '/') + 1;
+	n = strcspn(mod, "/");
+	printf("# rsyncd.conf module for %s (rpkipubctl rsyncd-conf).\n"
+	    "# rpkipubd writes a complete tree per RRDP serial and switches\n"
+	    "# %s/current to it atomically; old trees stay %zu s.\n"
+	    "# Global settings (port, pid file, log) are the operator's.\n"
+	    "[%.*s]\n"
+	    "\tpath = %s/current/%.*s\n"
+	    "\tcomment = RPKI repository %s\n"
+	    "\tread only = yes\n"
+	    "\twrite only = no\n"
+	    "\tlist = yes\n"
+	    "\t# The tree holds no symlinks; a chroot needs rsyncd to run\n"
+	    "\t# as root, so none is asked for.\n"
+	    "\tuse chroot = no\n"
+	    "\tnumeric ids = yes\n"
+	    "\ttimeout = 300\n"
+	    "\tmax connections = 200\n"
+	    "\tlock file = %s/rsyncd.lock\n"
+	    "\tdont compress = *.cer *.crl *.mft *.roa *.asa *.gbr *.sig\n",
+	    c->rsync_base, dir, c->rsync_keep, (int)n, mod, dir, (int)n, mod,
+	    c->rsync_base, dir);
+	free(dir);
+	return 0;
+}
+
+static int
+ctl_verify_dirs(const char *rrdp, const char *rsync)
+{
+	return repo_verify(rrdp, rsync, stdout) == 0 ? 0 : 1;
+}
+
+static int
+ctl_verify(const struct config *c)
+{
+	char	*rrdp = config_resolve(c, c->rrdp_dir);
+	char	*rsync = config_resolve(c, c->rsync_dir);
+	int	 rc;
+
+	rc = ctl_verify_dirs(rrdp, rsync);
+	free(rrdp);
+	free(rsync);
+	return rc;
+}
+
+/* rpkipubctl verify --rrdp-dir DIR [--rsync-dir DIR]: any copy. */
+static int
+ctl_verify_copy(int argc, char *argv[])
+{
+	static const struct option opts[] = {
+		{ "rrdp-dir", required_argument, NULL, 'r' },
+		{ "rsync-dir", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char	*rrdp = NULL, *rsync = NULL;
+	int		 ch;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'r':
+			rrdp = optarg;
+			break;
+		case 's':
+			rsync = optarg;
+			break;
+		default:
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (rrdp == NULL || optind != argc) {
+		usage(stderr);
+		return 1;
+	}
+	return ctl_verify_dirs(rrdp, rsync);
 }
 
 /* Direct (no daemon) execution of a publisher command on the store. */
@@ -390,6 +588,8 @@ main(int argc, char *argv[])
 	}
 	if (strcmp(argv[1], "init") == 0)
 		return ctl_init(argc - 1, argv + 1);
+	if (strcmp(argv[1], "verify") == 0)
+		return ctl_verify_copy(argc - 1, argv + 1);
 
 	/* Global options before the command: --data-dir DIR. */
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
@@ -412,6 +612,12 @@ main(int argc, char *argv[])
 		rc = ctl_publishers(c, token, argc - i, argv + i);
 	else if (strcmp(argv[i], "nginx-conf") == 0 && i == argc - 1)
 		rc = nginx_conf_print(stdout, c) == 0 ? 0 : 1;
+	else if (strcmp(argv[i], "rsyncd-conf") == 0 && i == argc - 1)
+		rc = ctl_rsyncd_conf(c);
+	else if (strcmp(argv[i], "session-reset") == 0 && i == argc - 1)
+		rc = ctl_session_reset(c);
+	else if (strcmp(argv[i], "verify") == 0 && i == argc - 1)
+		rc = ctl_verify(c);
 	else if (strcmp(argv[i], "status") == 0 && i == argc - 1) {
 		buf_init(&out);
 		r = admin_client_request(c, token, "GET", "/v1/status", NULL,

@@ -237,6 +237,11 @@ pubd_start(const char *data_dir)
 		goto fail;
 	if ((d->engine = engine_start(d->store_path)) == NULL)
 		goto fail;
+	/* The repository writer: its first run writes what is pending. */
+	if ((d->writer = rrdp_writer_new(d->cfg, d->store_path)) == NULL ||
+	    (d->writer_thread = rrdp_thread_start(d->writer,
+	    (unsigned int)d->cfg->rrdp_interval)) == NULL)
+		goto fail;
 	if ((d->admin = admin_start(d)) == NULL)
 		goto fail;
 	if ((d->http = http_pub_start(d)) == NULL)
@@ -271,6 +276,9 @@ pubd_stop(struct pubd *d)
 		if (config_unix_path(d->cfg->admin_listen) != NULL)
 			unlink(config_unix_path(d->cfg->admin_listen));
 	}
+	/* A serial being written is finished before the store closes. */
+	rrdp_thread_stop(d->writer_thread);
+	rrdp_writer_free(d->writer);
 	engine_stop(d->engine);
 	for (i = 0; i < d->npool; i++)
 		store_close(d->pool[i]);

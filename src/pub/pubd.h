@@ -8,6 +8,9 @@
  *                   verify the CMS (cms.c), parse the XML (rfc8181_msg.c),
  *                   hand the query to the engine and wait, sign the reply
  *   engine writer   group commit of all queued queries (engine.c)
+ *   repository writer
+ *                   every rrdp_interval: RRDP serial and rsync tree
+ *                   from the change log (rrdp_writer.c)
  *   admin (libmicrohttpd, one thread)
  *                   metrics and the token-protected admin API (admin.c)
  *   RRDP (libmicrohttpd, epoll thread pool, one thread per CPU)
@@ -28,6 +31,7 @@
 #include "bpki.h"
 #include "config.h"
 #include "engine.h"
+#include "rrdp_writer.h"
 #include "store.h"
 
 #define PUBD_STORE_POOL		16	/* idle read connections kept */
@@ -57,6 +61,9 @@ struct pubd {
 	struct MHD_Daemon	*http;
 	struct MHD_Daemon	*admin;
 	struct http_rrdp	*rrdp;		/* NULL: rrdp_listen is "" */
+	/* The repository writer and its thread (rrdp_writer.h). */
+	struct rrdp_writer	*writer;
+	struct rrdp_thread	*writer_thread;
 	/*
 	 * CPU-heavy request steps (CMS verify, XML parse, reply signing)
 	 * run at most one per CPU at a time, so twenty waiting connections
