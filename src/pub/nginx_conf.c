@@ -227,8 +227,9 @@ nginx_conf_print(FILE *f, const struct config *cfg)
 		    "\tssl_certificate_key \"%s\";\n"
 		    "\tssl_protocols TLSv1.2 TLSv1.3;\n", cert, key);
 	}
+	/* Like rpkipubd's O_NOFOLLOW: no symbolic link inside the dir. */
+	buf_printf(&b, "\n\tdisable_symlinks on from=\"%s\";\n", dir);
 	buf_adds(&b,
-	    "\n"
 	    "\tserver_tokens off;\n"
 	    "\tautoindex off;\n"
 	    "\tsendfile on;\n"
@@ -269,10 +270,17 @@ nginx_conf_print(FILE *f, const struct config *cfg)
 	/* Snapshots and deltas: <session>/<serial>/<random>/<name>.xml. */
 	buf_adds(&b, "\tlocation ~ \"^");
 	nginx_regex_path(&b, o.path);
-	buf_printf(&b, "([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
-	    "[0-9a-fA-F]{4}-[0-9a-fA-F]{12})/([1-9][0-9]{0,%d})/"
-	    "([0-9a-fA-F]{%d,%d})/(snapshot|delta)\\.xml$\" {\n"
-	    "\t\talias \"%s/$1/$2/$3/$4.xml\";\n", RRDP_SERIAL_DIGITS_MAX - 1,
+	/*
+	 * Named captures: the regex of the method check below would
+	 * overwrite $1..$4 before alias uses them.
+	 */
+	buf_printf(&b, "(?<rrdp_session>[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-"
+	    "[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})/"
+	    "(?<rrdp_serial>[1-9][0-9]{0,%d})/"
+	    "(?<rrdp_random>[0-9a-fA-F]{%d,%d})/"
+	    "(?<rrdp_file>snapshot|delta)\\.xml$\" {\n"
+	    "\t\talias \"%s/$rrdp_session/$rrdp_serial/$rrdp_random/"
+	    "$rrdp_file.xml\";\n", RRDP_SERIAL_DIGITS_MAX - 1,
 	    RRDP_RANDOM_HEX_MIN, RRDP_RANDOM_HEX_MAX, dir);
 	nginx_location_common(&b);
 	buf_adds(&b,
@@ -284,6 +292,12 @@ nginx_conf_print(FILE *f, const struct config *cfg)
 	    "\t# Nothing else: no listings, no dotfiles (writer state and\n"
 	    "\t# temporaries), no .gz names.\n"
 	    "\tlocation / {\n"
+	    "\t\treturn 404;\n"
+	    "\t}\n"
+	    "\t# A refused link (disable_symlinks says 403) is not found\n"
+	    "\t# either, as rpkipubd answers: nothing about what is there.\n"
+	    "\terror_page 403 =404 @rrdp_not_found;\n"
+	    "\tlocation @rrdp_not_found {\n"
 	    "\t\treturn 404;\n"
 	    "\t}\n"
 	    "}\n");
