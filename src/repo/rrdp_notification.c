@@ -432,7 +432,9 @@ rrdp_notification_parse(const uint8_t *xml, size_t len,
 		    "element");
 		goto out;
 	}
-	qsort(out->deltas, out->ndeltas, sizeof(*out->deltas), delta_cmp);
+	if (out->ndeltas > 1)
+		qsort(out->deltas, out->ndeltas, sizeof(*out->deltas),
+		    delta_cmp);
 	rc = 0;
  out:
 	XML_ParserFree(st.p);
