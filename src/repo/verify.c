@@ -774,7 +774,12 @@ check_deltas(struct verify *v, uint64_t snapshot_size, int snapshot_ok)
 	} else if (v->replay && (old = find_old_snapshot(v, from)) != NULL) {
 		if (rrdp_content_parse_file(old, RRDP_SNAPSHOT, n->session,
 		    from, base_cb, v, NULL, err, sizeof(err)) == -1) {
-			problem(v, "start snapshot %s: %s", old, err);
+			/*
+			 * Retention may remove an unreferenced file while
+			 * we read it: then it is gone, not broken.
+			 */
+			if (access(old, F_OK) == 0)
+				problem(v, "start snapshot %s: %s", old, err);
 			omap_free(&v->state);
 		} else {
 			v->have_base = 1;

@@ -3,7 +3,9 @@
 # (tests/data/rrdp/rrdp.rng) with xmllint: notification.xml and every
 # snapshot.xml and delta.xml below DIR, and the decompressed bytes of
 # each .gz twin.  Hidden files and directories (state, temporary files)
-# are skipped.  Exits non-zero if any file fails or none was found.
+# are skipped, and so is a file the server's retention removes while
+# this runs (it was listed, then vanished).  Exits non-zero if any file
+# fails or none was found.
 #
 # usage: rrdp-validate.sh DIR [SCHEMA]
 set -u
@@ -37,11 +39,17 @@ find "$dir" -name '.*' -prune -o -type f \
 
 checked=0
 failed=0
+vanished=0
 while IFS= read -r f; do
 	checked=$((checked + 1))
 	case $f in
 	*.gz)
 		if ! gzip -dc -- "$f" > "$tmp/doc.xml" 2> "$tmp/err"; then
+			if [ ! -e "$f" ]; then
+				vanished=$((vanished + 1))
+				checked=$((checked - 1))
+				continue
+			fi
 			echo "FAIL $f: not valid gzip: $(cat "$tmp/err")"
 			failed=$((failed + 1))
 			continue
@@ -55,6 +63,11 @@ while IFS= read -r f; do
 	# --nonet: no network; a DOCTYPE is not followed anywhere.
 	if ! xmllint --noout --nonet --relaxng "$schema" "$doc" \
 	    > "$tmp/err" 2>&1; then
+		if [ ! -e "$f" ]; then
+			vanished=$((vanished + 1))
+			checked=$((checked - 1))
+			continue
+		fi
 		echo "FAIL $f:"
 		sed 's/^/    /' "$tmp/err" | head -20
 		failed=$((failed + 1))
@@ -69,5 +82,5 @@ if [ "$failed" -gt 0 ]; then
 	echo "rrdp-validate: $failed of $checked files fail the schema"
 	exit 1
 fi
-echo "rrdp-validate: $checked files valid"
+echo "rrdp-validate: $checked files valid ($vanished removed while checking)"
 exit 0

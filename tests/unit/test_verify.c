@@ -438,6 +438,19 @@ test_good_base_gone(void **state)
 	expect(f, 1, 0, "verify: PASS", "touched URIs only", NULL);
 }
 
+/* A corrupt start snapshot is reported, then replay goes on without it. */
+static void
+test_start_snapshot_corrupt(void **state)
+{
+	struct fixture	*f = *state;
+	char		 path[500];
+
+	path_of(f, path, sizeof(path), 1, "snapshot.xml");
+	write_file(path, "<snapshot>", 10);
+	expect(f, 1, 1, "start snapshot", "snapshot.xml: RFC 8182 section "
+	    "3.5.2.3: ", "touched URIs only", NULL);
+}
+
 /* Deltas from serial 1 replay from the empty repository. */
 static void
 test_good_from_empty(void **state)
@@ -850,6 +863,7 @@ main(void)
 	const struct CMUnitTest	tests[] = {
 		T(test_good),
 		T(test_good_base_gone),
+		T(test_start_snapshot_corrupt),
 		T(test_good_from_empty),
 		T(test_changed_byte_delta),
 		T(test_missing_file),
