@@ -338,3 +338,21 @@ state_get() {
 	"$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' \
 		"$1/state.json" "$2"
 }
+
+# bulk_query FILE SIA_BASE N [PREFIX]: write an RFC 8181 query with N
+# publish PDUs of 2 KB random objects, [PREFIX/]dNN/oNNNNN.roa under
+# SIA_BASE spread over 50 directories (send it with pc query --raw-xml).
+bulk_query() {
+	"$PY" - "$@" <<'EOF'
+import base64, os, sys
+out, sia, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+prefix = sys.argv[4] + "/" if len(sys.argv) > 4 else ""
+with open(out, "w") as f:
+    f.write('<msg xmlns="http://www.hactrn.net/uris/rpki/publication-spec/" '
+            'version="4" type="query">\n')
+    for i in range(n):
+        f.write('<publish uri="%s%sd%02d/o%05d.roa">%s</publish>\n' % (
+            sia, prefix, i % 50, i, base64.b64encode(os.urandom(2048)).decode()))
+    f.write('</msg>\n')
+EOF
+}

@@ -25,17 +25,7 @@ SA=$(state_get "$A" sia_base)
 
 # A repository big enough that a serial takes a while: 2,000 objects of
 # 2 KB in one query.
-"$PY" - "$SA" "$WORK/bulk.xml" <<'EOF'
-import base64, os, sys
-sia, out = sys.argv[1], sys.argv[2]
-with open(out, "w") as f:
-    f.write('<msg xmlns="http://www.hactrn.net/uris/rpki/publication-spec/" '
-            'version="4" type="query">\n')
-    for i in range(2000):
-        f.write('<publish uri="%sd%02d/o%05d.roa">%s</publish>\n' % (
-            sia, i % 50, i, base64.b64encode(os.urandom(2048)).decode()))
-    f.write('</msg>\n')
-EOF
+bulk_query "$WORK/bulk.xml" "$SA" 2000
 pc query "$A" --raw-xml "$WORK/bulk.xml" >/dev/null 2>"$WORK/pc.err" ||
 	fail "bulk publish of 2,000 objects failed: $(cat "$WORK/pc.err")"
 ok "2,000 objects published"
