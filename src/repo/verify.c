@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -645,14 +646,21 @@ check_file(struct verify *v, const char *what, const char *uri,
  * The snapshot of serial s of this session, if a file of an earlier
  * notification is still on disk: rrdp_dir/<session>/<s>/<dir>/
  * snapshot.xml.  Returns the path (caller frees) or NULL.
+ *
+ * A writer killed after writing a serial's files but before announcing
+ * them writes that serial again, in a new random directory, when it
+ * restarts; the orphan was never announced and may hold other content.
+ * An announced serial is never written again, so of several
+ * directories the newest snapshot is the one that was announced.
  */
 static char *
 find_old_snapshot(struct verify *v, int64_t s)
 {
 	struct dirent	*de;
 	struct stat	 sb;
+	struct timespec	 best_time = { 0, 0 };
 	DIR		*d;
-	char		*dir, *path = NULL;
+	char		*dir, *path, *best = NULL;
 
 	dir = str_fmt("%s/%s/%lld", v->rrdp_dir, v->n.session, (long long)s);
 	if ((d = opendir(dir)) == NULL)
@@ -661,15 +669,20 @@ find_old_snapshot(struct verify *v, int64_t s)
 		if (de->d_name[0] == '.')
 			continue;
 		path = str_fmt("%s/%s/snapshot.xml", dir, de->d_name);
-		if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode))
-			break;
-		free(path);
-		path = NULL;
+		if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode) &&
+		    (best == NULL || sb.st_mtim.tv_sec > best_time.tv_sec ||
+		    (sb.st_mtim.tv_sec == best_time.tv_sec &&
+		    sb.st_mtim.tv_nsec > best_time.tv_nsec))) {
+			free(best);
+			best = path;
+			best_time = sb.st_mtim;
+		} else
+			free(path);
 	}
 	closedir(d);
  out:
 	free(dir);
-	return path;
+	return best;
 }
 
 /*
@@ -807,6 +820,8 @@ check_deltas(struct verify *v, uint64_t snapshot_size, int snapshot_ok)
 		compare_replay(v, from);
 	else if (v->replay)
 		mode = "no replay (a delta is unreadable)";
+	/* Memory: at most two maps of the repository's size at a time. */
+	omap_free(&v->state);
 	free(old);
 	return mode;
 }
@@ -925,6 +940,8 @@ check_rsync(struct verify *v, const char *rsync_dir, size_t *nfiles)
 			    rest + 1);
 		memcpy(o->hash, c->hash, RRDP_HASH_LEN);
 	}
+	/* The URI map is not needed any more: free it before the walk. */
+	omap_free(&v->cur);
 	walk_tree(v, &paths, cur, "", 0, nfiles);
 	for (i = 0; i < paths.cap; i++) {
 		o = &paths.slots[i];
@@ -947,6 +964,7 @@ repo_verify(const char *rrdp_dir, const char *rsync_dir, FILE *report)
 	char		 err[1024];
 	char		*path = NULL, *xml = NULL;
 	const char	*mode = "not checked";
+	size_t		 nobjects = 0;
 	int		 snapshot_ok = 0, parsed = 0;
 
 	memset(&v, 0, sizeof(v));
@@ -973,6 +991,7 @@ repo_verify(const char *rrdp_dir, const char *rsync_dir, FILE *report)
 	    RRDP_SNAPSHOT, v.n.serial, cur_cb, &size) == 0)
 		snapshot_ok = 1;
 	snapshot_size = size;
+	nobjects = v.cur.count;
 	mode = check_deltas(&v, snapshot_size, snapshot_ok);
 	if (rsync_dir != NULL) {
 		if (snapshot_ok)
@@ -984,11 +1003,12 @@ repo_verify(const char *rrdp_dir, const char *rsync_dir, FILE *report)
  out:
 	if (parsed) {
 		fprintf(report, "verify: %s: %d problem%s; session %s serial "
-		    "%lld; snapshot %zu objects, %llu bytes; %zu deltas, %s",
+		    "%lld; snapshot %zu objects, %llu bytes; %zu delta%s, %s",
 		    v.problems ? "FAIL" : "PASS", v.problems,
 		    v.problems == 1 ? "" : "s", v.n.session,
-		    (long long)v.n.serial, v.cur.count,
-		    (unsigned long long)snapshot_size, v.n.ndeltas, mode);
+		    (long long)v.n.serial, nobjects,
+		    (unsigned long long)snapshot_size, v.n.ndeltas,
+		    v.n.ndeltas == 1 ? "" : "s", mode);
 		if (rsync_dir != NULL)
 			fprintf(report, "; rsync tree: %zu files match", nfiles);
 		fputc('\n', report);

@@ -21,7 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -436,6 +438,34 @@ test_good_base_gone(void **state)
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s/%s/1'", f->rrdp, SESSION);
 	assert_int_equal(system(cmd), 0);
 	expect(f, 1, 0, "verify: PASS", "touched URIs only", NULL);
+}
+
+/*
+ * An unannounced serial 1 left by a killed writer, older than the one
+ * announced: the replay starts from the announced (newest) one.
+ */
+static void
+test_orphan_start_snapshot(void **state)
+{
+	struct fixture		*f = *state;
+	struct timespec		 old[2] = { { 1000000000, 0 }, { 1000000000, 0 } };
+	char			 dir[400], path[500];
+	FILE			*fp;
+
+	snprintf(dir, sizeof(dir), "%s/%s/1/%032x", f->rrdp, SESSION, 0xdeadu);
+	mkdirs(dir);
+	snprintf(path, sizeof(path), "%s/snapshot.xml", dir);
+	assert_non_null(fp = fopen(path, "w"));
+	fprintf(fp, "<snapshot xmlns=\"" RRDP_NS "\" version=\"1\" "
+	    "session_id=\"" SESSION "\" serial=\"1\"/>\n");
+	fclose(fp);
+	assert_int_equal(utimensat(AT_FDCWD, path, old, 0), 0);
+	expect(f, 1, 0, "replayed the deltas on the previous snapshot", NULL);
+	/* Made the newest, the orphan is taken, and the replay fails. */
+	old[0].tv_sec = old[1].tv_sec = 2000000000;
+	assert_int_equal(utimensat(AT_FDCWD, path, old, 0), 0);
+	expect(f, 1, -1, "delta 2 replaces " RSYNC "a.roa, which does not "
+	    "exist", NULL);
 }
 
 /* A corrupt start snapshot is reported, then replay goes on without it. */
@@ -863,6 +893,7 @@ main(void)
 	const struct CMUnitTest	tests[] = {
 		T(test_good),
 		T(test_good_base_gone),
+		T(test_orphan_start_snapshot),
 		T(test_start_snapshot_corrupt),
 		T(test_good_from_empty),
 		T(test_changed_byte_delta),
