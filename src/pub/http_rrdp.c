@@ -28,6 +28,7 @@
  */
 #define _XOPEN_SOURCE 700	/* strptime */
 
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -667,7 +668,8 @@ http_rrdp_notification(struct http_rrdp *s, struct MHD_Connection *con,
 	size_t			 bytes;
 	int			 fd = -1, e;
 
-	if (stat(s->notif_path, &sb) == -1) {
+	/* lstat: a link has an inode of its own, and open() refuses it. */
+	if (lstat(s->notif_path, &sb) == -1) {
 		e = errno;
 		if (e == ENOENT)
 			return http_rrdp_refuse(con, MHD_HTTP_NOT_FOUND,
@@ -861,6 +863,30 @@ http_rrdp_handler(void *cls, struct MHD_Connection *con, const char *url,
 	    url, "not an RRDP file name");
 }
 
+/*
+ * Every RRDP connection may hold two descriptors (its socket and the file
+ * it sends), beside the RFC 8181 listener's connections and the store:
+ * raise the soft descriptor limit towards that (often 1024 by default),
+ * as far as the hard limit allows, and say so when it falls short.
+ */
+static void
+http_rrdp_fd_limit(void)
+{
+	struct rlimit	rl;
+	rlim_t		want = 2 * (rlim_t)MAX_RRDP_CONNECTIONS +
+			    (rlim_t)MAX_CONNECTIONS + 256;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ?
+	    want : rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur < want)
+		log_warn("RRDP: open files limited to %llu, fewer than the %llu "
+		    "that %u RRDP connections may need",
+		    (unsigned long long)rl.rlim_cur, (unsigned long long)want,
+		    (unsigned int)MAX_RRDP_CONNECTIONS);
+}
+
 /* A fixed text/plain answer shared by every connection. */
 static struct MHD_Response *
 http_rrdp_fixed(const char *text)
@@ -927,6 +953,7 @@ http_rrdp_start(const struct config *cfg)
 		if (s->tls_cert == NULL || s->tls_key == NULL)
 			goto fail;
 	}
+	http_rrdp_fd_limit();
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	threads = ncpu < 1 ? 1 : ncpu > MAX_RRDP_THREADS ? MAX_RRDP_THREADS :
 	    (unsigned int)ncpu;

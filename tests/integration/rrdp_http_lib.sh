@@ -174,6 +174,9 @@ rrdp_http_checks() {
 		bad "the old content is still served"
 	[ "$(hdr r ETag)" != "$ETAG" ] && ok "new ETag $(hdr r ETag)" || bad "ETag unchanged after the file changed"
 	expect "the old ETag no longer gets 304" "$(get c -H "If-None-Match: $ETAG" "$NOTIF")" 200
+	# A link in its place is not served (O_NOFOLLOW, disable_symlinks).
+	ln -s "$ORIG" "$r/.n6.tmp" && mv -T "$r/.n6.tmp" "$r/notification.xml"
+	expect_status "notification.xml as a symbolic link" 404 "$NOTIF"
 	cp -p "$ORIG" "$r/.n3.tmp" && mv "$r/.n3.tmp" "$r/notification.xml"	# the writer's again
 	expect "GET after the original is back" "$(get r "$NOTIF")" 200
 	cmp -s "$WORK/r.body" "$ORIG" && ok "the original content is served again" || bad "original not served"
