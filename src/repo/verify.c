@@ -72,6 +72,9 @@ struct verify {
 	int				 have_base;	/* state is complete */
 	int				 replay;	/* deltas go to state */
 	int64_t				 delta_serial;	/* being read */
+	int				 quiet;		/* count, do not report */
+	int				 quiet_count;
+	struct omap			 next;		/* unannounced serial */
 };
 
 static void	problem(struct verify *, const char *, ...)
@@ -82,6 +85,10 @@ problem(struct verify *v, const char *fmt, ...)
 {
 	va_list	ap;
 
+	if (v->quiet) {
+		v->quiet_count++;
+		return;
+	}
 	v->problems++;
 	if (v->printed > VERIFY_MAX_LINES)
 		return;
@@ -643,9 +650,10 @@ check_file(struct verify *v, const char *what, const char *uri,
 }
 
 /*
- * The snapshot of serial s of this session, if a file of an earlier
- * notification is still on disk: rrdp_dir/<session>/<s>/<dir>/
- * snapshot.xml.  Returns the path (caller frees) or NULL.
+ * The snapshot of serial s of this session, if its file is on disk
+ * (an earlier notification's, still kept, or the next one's, not yet
+ * announced): rrdp_dir/<session>/<s>/<dir>/snapshot.xml.  Returns the
+ * path (caller frees) or NULL.
  *
  * A writer killed after writing a serial's files but before announcing
  * them writes that serial again, in a new random directory, when it
@@ -654,7 +662,7 @@ check_file(struct verify *v, const char *what, const char *uri,
  * directories the newest snapshot is the one that was announced.
  */
 static char *
-find_old_snapshot(struct verify *v, int64_t s)
+find_snapshot(struct verify *v, int64_t s)
 {
 	struct dirent	*de;
 	struct stat	 sb;
@@ -784,7 +792,7 @@ check_deltas(struct verify *v, uint64_t snapshot_size, int snapshot_ok)
 		/* Serial 0 is the empty repository. */
 		v->have_base = 1;
 		mode = "replayed the deltas from the empty repository";
-	} else if (v->replay && (old = find_old_snapshot(v, from)) != NULL) {
+	} else if (v->replay && (old = find_snapshot(v, from)) != NULL) {
 		if (rrdp_content_parse_file(old, RRDP_SNAPSHOT, n->session,
 		    from, base_cb, v, NULL, err, sizeof(err)) == -1) {
 			/*
@@ -887,22 +895,116 @@ walk_tree(struct verify *v, struct omap *paths, const char *dir,
 }
 
 /*
- * rsync_dir/current -> trees/<name>, holding exactly the snapshot's
- * objects: rsync://HOST/PATH is the file PATH (the host is the rsync
- * server's, not part of the tree).
+ * The rsync paths of the objects of a URI map: rsync://HOST/PATH is the
+ * file PATH (the host is the rsync server's, not part of the tree).
  */
 static void
-check_rsync(struct verify *v, const char *rsync_dir, size_t *nfiles)
+rsync_paths(struct verify *v, const struct omap *uris, struct omap *paths)
+{
+	const struct obj	*c;
+	struct obj		*o;
+	const char		*rest;
+	size_t			 i;
+	int			 created;
+
+	for (i = 0; i < uris->cap; i++) {
+		c = &uris->slots[i];
+		if (c->key == NULL)
+			continue;
+		if (strncmp(c->key, "rsync://", 8) != 0 ||
+		    (rest = strchr(c->key + 8, '/')) == NULL ||
+		    !rel_path_safe(rest + 1)) {
+			problem(v, "rsync: snapshot URI %s is not an rsync "
+			    "URI with a plain path", c->key);
+			continue;
+		}
+		o = omap_add(paths, rest + 1, &created);
+		if (!created)
+			problem(v, "rsync: two snapshot URIs map to %s",
+			    rest + 1);
+		memcpy(o->hash, c->hash, RRDP_HASH_LEN);
+	}
+}
+
+/* The tree at dir against paths: every file there, nothing else. */
+static void
+rsync_compare(struct verify *v, struct omap *paths, const char *dir,
+    size_t *nfiles)
+{
+	struct obj	*o;
+	size_t		 i;
+
+	for (i = 0; i < paths->cap; i++)
+		paths->slots[i].seen = 0;
+	*nfiles = 0;
+	walk_tree(v, paths, dir, "", 0, nfiles);
+	for (i = 0; i < paths->cap; i++) {
+		o = &paths->slots[i];
+		if (o->key != NULL && !o->seen)
+			problem(v, "rsync: missing file %s of the snapshot",
+			    o->key);
+	}
+}
+
+static int
+next_cb(void *arg, enum rrdp_elem e, const char *uri, const uint8_t *hash,
+    const uint8_t *der, size_t derlen)
+{
+	struct verify	*v = arg;
+
+	(void)e;
+	(void)hash;
+	return snapshot_elem(&v->next, v, "the next snapshot", uri, der,
+	    derlen);
+}
+
+/*
+ * Does the tree at dir hold serial + 1, written but not yet announced?
+ * The writer switches `current` before it replaces notification.xml, so
+ * a writer stopped (or caught) between the two leaves rsync one serial
+ * ahead of RRDP: both are complete, consistent states.
+ */
+static int
+rsync_is_next(struct verify *v, const char *dir)
+{
+	struct omap	 paths;
+	size_t		 nfiles;
+	char		 err[1024];
+	char		*path;
+	int		 match = 0;
+
+	memset(&paths, 0, sizeof(paths));
+	if ((path = find_snapshot(v, v->n.serial + 1)) == NULL)
+		return 0;
+	v->quiet = 1;
+	v->quiet_count = 0;
+	if (rrdp_content_parse_file(path, RRDP_SNAPSHOT, v->n.session,
+	    v->n.serial + 1, next_cb, v, NULL, err, sizeof(err)) == 0) {
+		rsync_paths(v, &v->next, &paths);
+		omap_free(&v->next);
+		rsync_compare(v, &paths, dir, &nfiles);
+		match = v->quiet_count == 0;
+	}
+	v->quiet = 0;
+	omap_free(&v->next);
+	omap_free(&paths);
+	free(path);
+	return match;
+}
+
+/*
+ * rsync_dir/current -> trees/<name>, holding exactly the snapshot's
+ * objects (or, see rsync_is_next, those of the serial being announced).
+ */
+static void
+check_rsync(struct verify *v, const char *rsync_dir, size_t *nfiles,
+    const char **note)
 {
 	struct omap	 paths;
 	struct stat	 sb;
-	struct obj	*c, *o;
 	char		 target[PATH_MAX];
 	char		*cur = NULL;
-	const char	*rest;
 	ssize_t		 n;
-	size_t		 i;
-	int		 created;
 
 	memset(&paths, 0, sizeof(paths));
 	cur = str_fmt("%s/current", rsync_dir);
@@ -923,32 +1025,21 @@ check_rsync(struct verify *v, const char *rsync_dir, size_t *nfiles)
 		problem(v, "rsync: %s does not lead to a directory", cur);
 		goto out;
 	}
-	for (i = 0; i < v->cur.cap; i++) {
-		c = &v->cur.slots[i];
-		if (c->key == NULL)
-			continue;
-		if (strncmp(c->key, "rsync://", 8) != 0 ||
-		    (rest = strchr(c->key + 8, '/')) == NULL ||
-		    !rel_path_safe(rest + 1)) {
-			problem(v, "rsync: snapshot URI %s is not an rsync "
-			    "URI with a plain path", c->key);
-			continue;
-		}
-		o = omap_add(&paths, rest + 1, &created);
-		if (!created)
-			problem(v, "rsync: two snapshot URIs map to %s",
-			    rest + 1);
-		memcpy(o->hash, c->hash, RRDP_HASH_LEN);
-	}
+	rsync_paths(v, &v->cur, &paths);
 	/* The URI map is not needed any more: free it before the walk. */
 	omap_free(&v->cur);
-	walk_tree(v, &paths, cur, "", 0, nfiles);
-	for (i = 0; i < paths.cap; i++) {
-		o = &paths.slots[i];
-		if (o->key != NULL && !o->seen)
-			problem(v, "rsync: missing file %s of the snapshot",
-			    o->key);
+	v->quiet = 1;
+	v->quiet_count = 0;
+	rsync_compare(v, &paths, cur, nfiles);
+	v->quiet = 0;
+	if (v->quiet_count == 0)
+		goto out;
+	if (rsync_is_next(v, cur)) {
+		*note = "; rsync tree is the next serial, not yet announced";
+		goto out;
 	}
+	/* Compare again, reporting every difference. */
+	rsync_compare(v, &paths, cur, nfiles);
  out:
 	omap_free(&paths);
 	free(cur);
@@ -963,7 +1054,7 @@ repo_verify(const char *rrdp_dir, const char *rsync_dir, FILE *report)
 	size_t		 len = 0, nfiles = 0;
 	char		 err[1024];
 	char		*path = NULL, *xml = NULL;
-	const char	*mode = "not checked";
+	const char	*mode = "not checked", *rsync_note = "";
 	size_t		 nobjects = 0;
 	int		 snapshot_ok = 0, parsed = 0;
 
@@ -995,7 +1086,7 @@ repo_verify(const char *rrdp_dir, const char *rsync_dir, FILE *report)
 	mode = check_deltas(&v, snapshot_size, snapshot_ok);
 	if (rsync_dir != NULL) {
 		if (snapshot_ok)
-			check_rsync(&v, rsync_dir, &nfiles);
+			check_rsync(&v, rsync_dir, &nfiles, &rsync_note);
 		else
 			problem(&v, "rsync: not compared, the snapshot is "
 			    "unreadable");
@@ -1010,7 +1101,8 @@ repo_verify(const char *rrdp_dir, const char *rsync_dir, FILE *report)
 		    (unsigned long long)snapshot_size, v.n.ndeltas,
 		    v.n.ndeltas == 1 ? "" : "s", mode);
 		if (rsync_dir != NULL)
-			fprintf(report, "; rsync tree: %zu files match", nfiles);
+			fprintf(report, "; rsync tree: %zu files match%s",
+			    nfiles, rsync_note);
 		fputc('\n', report);
 	} else
 		fprintf(report, "verify: FAIL: %d problem%s; no usable "
@@ -1022,5 +1114,6 @@ repo_verify(const char *rrdp_dir, const char *rsync_dir, FILE *report)
 	omap_free(&v.cur);
 	omap_free(&v.state);
 	omap_free(&v.touched);
+	omap_free(&v.next);
 	return v.problems;
 }

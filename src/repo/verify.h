@@ -24,7 +24,11 @@
  *  - rsync_dir/current is a symlink to trees/<name>;
  *  - the tree holds exactly the snapshot's objects, rsync://HOST/PATH as
  *    the regular file PATH, byte-identical (compared by SHA-256); no
- *    other file, no symlink.
+ *    other file, no symlink.  A tree that holds instead exactly the
+ *    objects of the next serial's snapshot, already on disk but not yet
+ *    announced, passes with a note: the writer switches `current` just
+ *    before it replaces notification.xml, so a live or interrupted
+ *    writer can leave rsync one serial ahead (two complete states).
  *
  * Memory: maps of URI -> SHA-256, never a whole snapshot.
  */

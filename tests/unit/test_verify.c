@@ -805,6 +805,37 @@ test_rsync_extra(void **state)
 	    "rsync: extra file .hidden", NULL);
 }
 
+/*
+ * The writer switched `current` to serial 4 and has not replaced the
+ * notification yet: the tree equals snapshot 4 on disk.
+ */
+static void
+test_rsync_next_serial(void **state)
+{
+	struct fixture	*f = *state;
+	static const int s4[] = { A2, B2, D1 };
+	char		 path[500], cmd[1400];
+
+	snprintf(path, sizeof(path), "%s/trees/t3/repo/ca/e.roa", f->rsync);
+	assert_int_equal(unlink(path), 0);
+	/* Without the snapshot of serial 4 the tree is simply wrong. */
+	expect(f, 1, 1, "rsync: missing file repo/ca/e.roa", NULL);
+	write_snapshot(f, 4, s4, N(s4));
+	expect(f, 1, 0, "PASS", "rsync tree is the next serial, not yet "
+	    "announced", NULL);
+	/* A tree that is neither serial 3 nor serial 4 still fails. */
+	snprintf(path, sizeof(path), "%s/trees/t3/repo/ca/d.mft", f->rsync);
+	assert_int_equal(unlink(path), 0);
+	expect(f, 1, 2, "rsync: missing file repo/ca/e.roa",
+	    "rsync: missing file repo/ca/d.mft", NULL);
+	/* Serial 5 is not serial 4. */
+	snprintf(cmd, sizeof(cmd), "mv '%s/%s/4' '%s/%s/5'", f->rrdp, SESSION,
+	    f->rrdp, SESSION);
+	assert_int_equal(system(cmd), 0);
+	write_file(path, f->o[D1].data, f->o[D1].len);
+	expect(f, 1, 1, "rsync: missing file repo/ca/e.roa", NULL);
+}
+
 static void
 test_rsync_missing(void **state)
 {
@@ -916,6 +947,7 @@ main(void)
 		T(test_delta_duplicate_uri),
 		T(test_snapshot_duplicate_uri),
 		T(test_rsync_extra),
+		T(test_rsync_next_serial),
 		T(test_rsync_missing),
 		T(test_rsync_different),
 		T(test_rsync_not_symlink),
