@@ -33,8 +33,9 @@ dir_fsync(const char *dir)
 	return rc;
 }
 
-int
-file_write_atomic(const char *path, const void *data, size_t len, int mode)
+static int
+file_write_replace(const char *path, const void *data, size_t len, int mode,
+    int durable)
 {
 	const uint8_t	*p = data;
 	struct buf	 b;
@@ -71,7 +72,7 @@ file_write_atomic(const char *path, const void *data, size_t len, int mode)
 		p += n;
 		len -= (size_t)n;
 	}
-	if (fsync(fd) == -1) {
+	if (durable && fsync(fd) == -1) {
 		log_err("%s: fsync: %s", tmp, strerror(errno));
 		goto out;
 	}
@@ -87,7 +88,7 @@ file_write_atomic(const char *path, const void *data, size_t len, int mode)
 	}
 	free(tmp);
 	tmp = NULL;
-	if (dir_fsync(dir) == -1)
+	if (durable && dir_fsync(dir) == -1)
 		goto out;
 	rc = 0;
  out:
@@ -138,4 +139,16 @@ file_read(const char *path, size_t max, size_t *lenp)
 	close(fd);
 	buf_free(&b);
 	return NULL;
+}
+
+int
+file_write_atomic(const char *path, const void *data, size_t len, int mode)
+{
+	return file_write_replace(path, data, len, mode, 1);
+}
+
+int
+file_write_swap(const char *path, const void *data, size_t len, int mode)
+{
+	return file_write_replace(path, data, len, mode, 0);
 }

@@ -9,6 +9,12 @@
  * the directory.  0 or -1 (logged).
  */
 int	 file_write_atomic(const char *path, const void *, size_t, int mode);
+/*
+ * The same without the fsyncs: readers see the old or the new file, but
+ * after a crash it may be either, or empty.  For bookkeeping whose loss
+ * is harmless.
+ */
+int	 file_write_swap(const char *path, const void *, size_t, int mode);
 /* fsync a directory, so renames and creations in it survive a crash. */
 int	 dir_fsync(const char *dir);
 /* Read a whole file of at most max bytes; malloc'd, NUL-terminated. */

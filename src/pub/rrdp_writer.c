@@ -2,6 +2,8 @@
  * The repository writer: RRDP serials and rsync trees from the store's
  * change log.  See rrdp_writer.h for the order of the steps and why.
  */
+/* syncfs(2) is Linux-specific. */
+#define _GNU_SOURCE
 #include <sys/stat.h>
 
 #include <dirent.h>
@@ -144,7 +146,10 @@ out_add(struct out *o, const void *data, size_t len)
 		buf_add(&o->b, data, len);
 }
 
-/* Flush, fsync and close; hash in hash (may be NULL).  0 or -1. */
+/*
+ * Flush and close; hash in hash (may be NULL).  0 or -1.  No fsync: one
+ * syncfs() for the whole serial (job_sync) is cheaper than one per file.
+ */
 static int
 out_close(struct out *o, uint8_t hash[32])
 {
@@ -157,10 +162,6 @@ out_close(struct out *o, uint8_t hash[32])
 		goto out;
 	if (out_flush(o) == -1)
 		goto out;
-	if (fsync(o->fd) == -1) {
-		log_err("%s: fsync: %s", o->path, strerror(errno));
-		goto out;
-	}
 	rc = 0;
  out:
 	if (o->sha != NULL) {
@@ -397,10 +398,12 @@ state_load(const char *dir, struct rrdp_state *s)
 
 	memset(s, 0, sizeof(*s));
 	path = join(dir, RRDP_STATE_FILE);
-	if ((data = file_read(path, STATE_MAX_SIZE, &len)) == NULL) {
-		rc = errno == ENOENT ? 0 : -1;
+	if (access(path, F_OK) == -1 && errno == ENOENT) {
+		rc = 0;
 		goto out;
 	}
+	if ((data = file_read(path, STATE_MAX_SIZE, &len)) == NULL)
+		goto out;
 	for (line = strtok_r(data, "\n", &save); line != NULL;
 	    line = strtok_r(NULL, "\n", &save)) {
 		if (++lineno == 1) {
@@ -581,8 +584,20 @@ struct job {
 	char			 session[RRDP_SESSION_LEN + 1];
 	char			 rel[128];	/* session/serial/random */
 	char			*dir;		/* rrdp_dir/rel */
+	/*
+	 * The rsync tree starts as hard links to the previous one, which
+	 * for a large repository takes as long as the snapshot: a thread
+	 * builds it while the snapshot streams.  The changes are applied
+	 * after, from the URIs the delta named (tree_uris).
+	 */
 	struct rsync_tree	*tree;
 	char			 tree_name[128];
+	const char		*tree_base;
+	const char		*rsync_dir;
+	pthread_t		 tree_thread;
+	int			 tree_running;
+	char			**tree_uris;
+	size_t			 tree_nuris;
 	int			 with_delta;
 	struct twin		 delta;
 	uint8_t			 delta_hash[32];
@@ -615,12 +630,12 @@ job_emit(struct job *j)
 	    memcmp(j->first_old, j->last_new, 32) == 0)
 		return 0;	/* changed and changed back */
 	buf_free(&j->scratch);
-	if (!j->has_new) {
+	j->tree_uris = xrealloc(j->tree_uris, (j->tree_nuris + 1) *
+	    sizeof(*j->tree_uris));
+	j->tree_uris[j->tree_nuris++] = xstrdup(j->cur_uri);
+	if (!j->has_new)
 		rrdp_delta_withdraw(&j->scratch, j->cur_uri, j->first_old);
-		if (j->tree != NULL &&
-		    rsync_tree_withdraw(j->tree, j->cur_uri) == -1)
-			return -1;
-	} else {
+	else {
 		struct buf	elem;
 
 		buf_init(&elem);
@@ -633,12 +648,8 @@ job_emit(struct job *j)
 			buf_free(&elem);
 			return -1;
 		}
-		buf_free(&j->der);
 		if (rrdp_delta_publish(&j->scratch, j->cur_uri, elem.data,
-		    elem.len, j->has_old ? j->first_old : NULL) == -1 ||
-		    (j->tree != NULL && (rrdp_elem_der(elem.data, elem.len,
-		    &j->der) == -1 || rsync_tree_put(j->tree, j->cur_uri,
-		    j->der.data, j->der.len, (time_t)first_stored) == -1))) {
+		    elem.len, j->has_old ? j->first_old : NULL) == -1) {
 			log_err("RRDP writer: %s: stored element unusable",
 			    j->cur_uri);
 			buf_free(&elem);
@@ -682,14 +693,97 @@ job_snapshot_elem(const struct store_elem *e, void *arg)
 	out_add(&j->snapgz, e->piece, e->piece_len);
 	/* The hash is of the XML; the .gz gets the stored piece. */
 	gzjoin_add(&j->gz, e->crc, e->elem_len);
-	if (j->tree != NULL && !rsync_tree_incremental(j->tree)) {
-		buf_free(&j->der);
-		if (rrdp_elem_der(e->elem, e->elem_len, &j->der) == -1 ||
-		    rsync_tree_put(j->tree, e->uri, j->der.data, j->der.len,
-		    (time_t)e->first_stored) == -1)
-			return -1;
-	}
 	return 0;
+}
+
+static void *
+job_tree_thread(void *arg)
+{
+	struct job	*j = arg;
+
+	j->tree = rsync_tree_new(j->rsync_dir, j->tree_name, j->tree_base);
+	return NULL;
+}
+
+static int
+job_tree_start(struct job *j)
+{
+	if (pthread_create(&j->tree_thread, NULL, job_tree_thread, j) != 0) {
+		log_err("RRDP writer: cannot start the rsync tree thread");
+		return -1;
+	}
+	j->tree_running = 1;
+	return 0;
+}
+
+static int
+job_tree_wait(struct job *j)
+{
+	if (j->tree_running) {
+		pthread_join(j->tree_thread, NULL);
+		j->tree_running = 0;
+	}
+	return j->tree != NULL ? 0 : -1;
+}
+
+static int
+job_tree_put(const struct store_elem *e, void *arg)
+{
+	struct job	*j = arg;
+
+	buf_free(&j->der);
+	if (rrdp_elem_der(e->elem, e->elem_len, &j->der) == -1) {
+		log_err("RRDP writer: %s: stored element unusable", e->uri);
+		return -1;
+	}
+	return rsync_tree_put(j->tree, e->uri, j->der.data, j->der.len,
+	    (time_t)e->first_stored);
+}
+
+/*
+ * Bring the new tree to the state of the read transaction: the delta's
+ * URIs on top of the previous tree, or every object into an empty one
+ * (first serial, new session, or `current` not the previous serial's
+ * tree after a crash).
+ */
+static int
+job_tree_fill(struct job *j)
+{
+	struct store_elem	 e;
+	struct buf		 elem;
+	uint8_t			 hash[32];
+	int64_t			 first_stored;
+	size_t			 i;
+	int			 r, rc = -1;
+
+	if (job_tree_wait(j) == -1)
+		return -1;
+	if (!rsync_tree_incremental(j->tree))
+		return store_object_scan(j->w->st, job_tree_put, j);
+	buf_init(&elem);
+	for (i = 0; i < j->tree_nuris; i++) {
+		buf_free(&elem);
+		r = store_object_elem(j->w->st, j->tree_uris[i], hash,
+		    &first_stored, &elem);
+		if (r == -1)
+			goto out;
+		if (r == 0) {
+			if (rsync_tree_withdraw(j->tree, j->tree_uris[i]) == -1)
+				goto out;
+			continue;
+		}
+		memset(&e, 0, sizeof(e));
+		e.uri = j->tree_uris[i];
+		e.first_stored = first_stored;
+		e.elem = elem.data;
+		e.elem_len = elem.len;
+		if (job_tree_put(&e, j) == -1)
+			goto out;
+	}
+	rc = 0;
+ out:
+	buf_free(&elem);
+	return rc;
 }
 
 /* Write text through both snapshot files as its own gzip piece. */
@@ -749,31 +843,42 @@ job_snapshot(struct job *j)
 static void
 job_free(struct job *j)
 {
+	size_t	i;
+
 	if (j->delta.x.path != NULL)
 		twin_close(&j->delta, NULL);
+	job_tree_wait(j);
 	rsync_tree_free(j->tree);
+	for (i = 0; i < j->tree_nuris; i++)
+		free(j->tree_uris[i]);
+	free(j->tree_uris);
 	free(j->cur_uri);
 	free(j->dir);
 	buf_free(&j->scratch);
 	buf_free(&j->der);
 }
 
-/* fsync the serial's directory and its parents up to the RRDP dir. */
+/*
+ * The serial's files and directories on disk, before anything names
+ * them.  rsync_tree_commit() already ran syncfs() on the rsync dir's
+ * file system; the RRDP dir needs its own only on another one.
+ */
 static int
-job_sync_dirs(struct job *j)
+job_sync(struct job *j)
 {
-	char	*p = xstrdup(j->dir), *s;
-	size_t	 base = strlen(j->w->rrdp_dir);
-	int	 rc = 0;
+	struct stat	a, b;
+	int		fd, rc = 0;
 
-	for (;;) {
-		if (dir_fsync(p) == -1)
-			rc = -1;
-		if (strlen(p) <= base || (s = strrchr(p, '/')) == NULL)
-			break;
-		*s = '\0';
+	if (stat(j->w->rrdp_dir, &a) == 0 && stat(j->w->rsync_dir, &b) == 0 &&
+	    a.st_dev == b.st_dev)
+		return 0;
+	if ((fd = open(j->w->rrdp_dir, O_RDONLY | O_DIRECTORY)) == -1 ||
+	    syncfs(fd) == -1) {
+		log_err("%s: syncfs: %s", j->w->rrdp_dir, strerror(errno));
+		rc = -1;
 	}
-	free(p);
+	if (fd != -1)
+		close(fd);
 	return rc;
 }
 
@@ -992,9 +1097,10 @@ int
 rrdp_writer_run(struct rrdp_writer *w, time_t now)
 {
 	struct rrdp_state	 next;
-	struct store_totals	 t;
+	int64_t			 last;
 	struct job		 j;
 	struct timespec		 t0;
+	double			 ph[4] = { 0, 0, 0, 0 };	/* phase ends */
 	uint8_t			 rnd[RAND_HEX_BYTES];
 	char			 hex[2 * RAND_HEX_BYTES + 1];
 	char			 rel[256];
@@ -1014,17 +1120,17 @@ rrdp_writer_run(struct rrdp_writer *w, time_t now)
 	if (store_read_begin(w->st) == -1)
 		goto out;
 	in_read = 1;
-	if (store_totals(w->st, &t) == -1)
+	if (store_last_change(w->st, &last) == -1)
 		goto out;
-	if (!reset && w->state.serial > 0 && t.last_change < w->state.change) {
+	if (!reset && w->state.serial > 0 && last < w->state.change) {
 		log_warn("RRDP: the store's change log ends at %lld, before "
 		    "the announced %lld: restored from an older copy? "
-		    "Starting a new session", (long long)t.last_change,
+		    "Starting a new session", (long long)last,
 		    (long long)w->state.change);
 		reset = 1;
 	}
 	if (!reset && w->state.serial > 0 &&
-	    t.last_change == w->state.change) {
+	    last == w->state.change) {
 		rc = 0;
 		goto sweep;
 	}
@@ -1052,8 +1158,9 @@ rrdp_writer_run(struct rrdp_writer *w, time_t now)
 		goto out;
 	snprintf(j.tree_name, sizeof(j.tree_name), "%s-%lld-%.8s", j.session,
 	    (long long)j.serial, hex);
-	if ((j.tree = rsync_tree_new(w->rsync_dir, j.tree_name,
-	    j.with_delta ? w->state.tree : NULL)) == NULL)
+	j.rsync_dir = w->rsync_dir;
+	j.tree_base = j.with_delta ? w->state.tree : NULL;
+	if (job_tree_start(&j) == -1)
 		goto out;
 
 	if (j.with_delta) {
@@ -1065,7 +1172,7 @@ rrdp_writer_run(struct rrdp_writer *w, time_t now)
 		rrdp_delta_begin(&hdr, j.session, j.serial);
 		twin_add(&j.delta, hdr.data, hdr.len);
 		buf_free(&hdr);
-		if (store_changes_since(w->st, w->state.change, t.last_change,
+		if (store_changes_since(w->st, w->state.change, last,
 		    job_change, &j) == -1 || job_emit(&j) == -1)
 			goto out;
 		rrdp_delta_end(&hdr);
@@ -1076,34 +1183,41 @@ rrdp_writer_run(struct rrdp_writer *w, time_t now)
 			 * empty delta, RFC 8182 section 3.5.3). */
 			store_commit(w->st);
 			in_read = 0;
-			w->state.change = t.last_change;
+			w->state.change = last;
 			if (state_save(w->rrdp_dir, &w->state) == -1)
 				goto out;
 			rc = 0;
 			goto sweep;
 		}
 	}
+	ph[0] = elapsed(&t0);
 	if (job_snapshot(&j) == -1)
 		goto out;
+	ph[1] = elapsed(&t0);
+	if (job_tree_fill(&j) == -1)
+		goto out;
+	ph[2] = elapsed(&t0);
 	/* The read transaction ends here: all files are of one state. */
 	store_commit(w->st);
 	in_read = 0;
 	if (j.with_delta && twin_close(&j.delta, j.delta_hash) == -1)
 		goto out;
-	if (job_sync_dirs(&j) == -1)
-		goto out;
+	/* Its syncfs() puts the RRDP files on disk too (same file system). */
 	if (rsync_tree_commit(j.tree, now) == -1) {
 		j.tree = NULL;
 		goto out;
 	}
 	j.tree = NULL;
+	if (job_sync(&j) == -1)
+		goto out;
+	ph[3] = elapsed(&t0);
 	if (store_mark(w, w->state.generation + 1, requested) == -1)
 		goto out;
 
 	/* The next state: what the notification will announce. */
 	memcpy(next.session, j.session, sizeof(next.session));
 	next.serial = j.serial;
-	next.change = t.last_change;
+	next.change = last;
 	next.generation = w->state.generation + 1;
 	snprintf(rel, sizeof(rel), "%s/snapshot.xml", j.rel);
 	next.snapshot_rel = xstrdup(rel);
@@ -1165,10 +1279,11 @@ rrdp_writer_run(struct rrdp_writer *w, time_t now)
 		w->status.resets++;
 	pthread_mutex_unlock(&w->status_lock);
 	log_info("RRDP session %s serial %lld: %zu changes, snapshot %lld "
-	    "bytes, %zu deltas listed, %.3f s", w->state.session,
+	    "bytes, %zu deltas listed, %.3f s (delta %.3f, snapshot %.3f, "
+	    "rsync changes %.3f, rsync switch %.3f)", w->state.session,
 	    (long long)w->state.serial, j.delta_items,
 	    (long long)w->state.snapshot_size, w->state.ndeltas,
-	    elapsed(&t0));
+	    elapsed(&t0), ph[0], ph[1] - ph[0], ph[2] - ph[1], ph[3] - ph[2]);
 	rc = 1;
  sweep:
 	sweep_rrdp(w, now);

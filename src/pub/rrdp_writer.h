@@ -10,8 +10,11 @@
  *   1. one read transaction of the store gives the delta, the snapshot
  *      and the rsync changes of one consistent state;
  *   2. <rrdp>/<session>/<serial>/<random>/{delta,snapshot}.xml and their
- *      .gz twins are written, fsynced, with their directories;
- *   3. the new rsync tree is built and `current` switched (rsync_tree.h);
+ *      .gz twins are written, while a second thread starts the new rsync
+ *      tree as hard links to the previous one; the delta's changes are
+ *      then applied to the tree;
+ *   3. one syncfs() puts all of it on disk (one more if the RRDP dir is
+ *      on another file system), then `current` is switched (rsync_tree.h);
  *   4. the store's generation counter is raised (meta rrdp_generation);
  *   5. the state file <rrdp>/.rpkipub-state is replaced atomically;
  *   6. notification.xml is replaced atomically.

@@ -140,7 +140,10 @@ int	store_change_item(struct store *, int64_t change_id, const char *uri,
 int	store_changes_since(struct store *, int64_t after, int64_t upto,
 	    store_change_cb, void *);
 
+/* Counts and sums: a scan of every object, so not for hot paths. */
 int	store_totals(struct store *, struct store_totals *);
+/* The id of the last change (0 if none), cheaply. */
+int	store_last_change(struct store *, int64_t *id);
 
 /* Integer settings in the meta table (RRDP generation, reset request). */
 int	store_meta_get(struct store *, const char *key, int64_t *val);

@@ -31,7 +31,7 @@ enum stmt {
 	ST_OBJ_GET, ST_OBJ_PUT, ST_OBJ_DELETE, ST_OBJ_LIST,
 	ST_OBJ_ELEM, ST_OBJ_SCAN,
 	ST_CHANGE_ADD, ST_CHANGE_ITEM, ST_CHANGES_SINCE,
-	ST_TOTALS, ST_META_GET, ST_META_SET, ST_READ_BEGIN,
+	ST_TOTALS, ST_LAST_CHANGE, ST_META_GET, ST_META_SET, ST_READ_BEGIN,
 	ST_COUNT
 };
 
@@ -77,6 +77,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    "(SELECT count(*) FROM objects), "
 	    "(SELECT coalesce(sum(size), 0) FROM objects), "
 	    "(SELECT coalesce(max(id), 0) FROM changes)",
+	/* The rowid b-tree's last entry: no scan, unlike ST_TOTALS. */
+	[ST_LAST_CHANGE] = "SELECT coalesce(max(id), 0) FROM changes",
 	[ST_META_GET] = "SELECT value FROM meta WHERE key = ?",
 	[ST_META_SET] = "INSERT INTO meta VALUES (?1, ?2) ON CONFLICT(key) "
 	    "DO UPDATE SET value = ?2",
@@ -765,6 +767,20 @@ store_changes_since(struct store *st, int64_t after, int64_t upto,
 	sqlite3_reset(stmt);
 	if (rc != SQLITE_DONE)
 		return store_fail(st, "change items");
+	return 0;
+}
+
+int
+store_last_change(struct store *st, int64_t *id)
+{
+	sqlite3_stmt	*stmt = store_stmt(st, ST_LAST_CHANGE);
+
+	if (sqlite3_step(stmt) != SQLITE_ROW) {
+		sqlite3_reset(stmt);
+		return store_fail(st, "last change");
+	}
+	*id = sqlite3_column_int64(stmt, 0);
+	sqlite3_reset(stmt);
 	return 0;
 }
 

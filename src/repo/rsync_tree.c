@@ -421,7 +421,8 @@ retired_save(const char *dir, const struct retired *r, size_t n)
 		if (r[i].name != NULL)
 			buf_printf(&b, "%s %lld\n", r[i].name,
 			    (long long)r[i].since);
-	rc = file_write_atomic(path, b.data, b.len, 0644);
+	/* Lost after a crash, trees are only retired later (expire). */
+	rc = file_write_swap(path, b.data, b.len, 0644);
 	buf_free(&b);
 	free(path);
 	return rc;

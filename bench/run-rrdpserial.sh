@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# What one RRDP serial costs as the repository grows, beside the physical
+# limit measured in the same run: dd writing and fsyncing the same number
+# of bytes.  Builds nothing.
+#
+#   bench/run-rrdpserial.sh [BIN_DIR] [SIZES...]
+#
+# BIN_DIR defaults to build/bin; SIZES to "10000 100000 1000000" objects
+# of 2 KB.  For each size: bench/rrdpserial fills a fresh store, writes
+# the first serial, then three serials of a 100-object delta (snapshot +
+# .gz + delta + .gz + notification + rsync tree), each in a process of
+# its own; then dd writes the bytes of one such serial with conv=fsync,
+# three times.  Medians are printed, with the writer's peak RSS.
+# Needs about 12 GB of free disk under ${TMPDIR:-/tmp} for 1,000,000.
+set -euo pipefail
+
+invocation="$0 $*"
+BIN=${1:-build/bin}
+[ $# -gt 0 ] && shift
+SIZES=${*:-10000 100000 1000000}
+[ -x "$BIN/rrdpserial" ] || { echo "run-rrdpserial: $BIN/rrdpserial missing; run make build" >&2; exit 1; }
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/run-rrdpserial.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 130' INT TERM
+
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+echo "# $invocation"
+echo "# $(nproc) CPUs, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -sr), disk of $tmp: $(df -h "$tmp" | awk 'NR == 2 { print $1 }')"
+printf '%10s %10s %10s %8s %12s %10s\n' objects serial_s dd_s ratio MB/serial rss_MB
+for n in $SIZES; do
+	out=$("$BIN/rrdpserial" "$tmp/r$n" "$n" 100 3)
+	line=$(grep '^objects=' <<<"$out")
+	serial=$(sed 's/.*serial_s=\([^ ]*\).*/\1/' <<<"$line")
+	rss=$(sed 's/.*rss_kb=\([^ ]*\).*/\1/' <<<"$line")
+	bytes=$(sed 's/.*bytes=\([^ ]*\).*/\1/' <<<"$line")
+	mb=$(( (bytes + 1048575) / 1048576 ))
+	dd_s=$(for _ in 1 2 3; do
+		dd if=/dev/zero of="$tmp/dd.out" bs=1M count="$mb" conv=fsync 2>&1 |
+			sed -n 's/.* copied, \([0-9.]*\) s.*/\1/p'
+		rm -f "$tmp/dd.out"
+	done | median)
+	printf '%10s %10s %10s %8.2f %12s %10.1f\n' "$n" "$serial" "$dd_s" \
+		"$(echo "$serial / $dd_s" | bc -l)" "$mb" "$(echo "$rss / 1024" | bc -l)"
+	rm -rf "$tmp/r$n"
+done
