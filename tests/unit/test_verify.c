@@ -751,6 +751,19 @@ test_replay_snapshot_differs(void **state)
 	    NULL);
 }
 
+/* The snapshot holds other content for an object a delta replaced. */
+static void
+test_replay_content_differs(void **state)
+{
+	struct fixture	*f = *state;
+	static const int s3[] = { A1, B2, D1, E1 };
+
+	write_snapshot(f, 3, s3, N(s3));
+	write_notification(f, 3, deltas32, N(deltas32), NULL);
+	expect(f, 0, 1, "the deltas applied to serial 1 give " RSYNC "a.roa "
+	    "other content than the snapshot", NULL);
+}
+
 /* An object of serial 1 that no delta touches is gone from snapshot 3. */
 static void
 test_replay_untouched_lost(void **state)
@@ -859,6 +872,20 @@ test_rsync_different(void **state)
 }
 
 static void
+test_rsync_link_target(void **state)
+{
+	struct fixture	*f = *state;
+	char		 link[400], target[400];
+
+	snprintf(link, sizeof(link), "%s/current", f->rsync);
+	snprintf(target, sizeof(target), "%s/trees/t3", f->rsync);
+	assert_int_equal(unlink(link), 0);
+	assert_int_equal(symlink(target, link), 0);
+	expect(f, 1, 1, "not to trees/<name>", "rsync tree: 4 files match",
+	    NULL);
+}
+
+static void
 test_rsync_not_symlink(void **state)
 {
 	struct fixture	*f = *state;
@@ -943,6 +970,7 @@ main(void)
 		T(test_replay_create_existing),
 		T(test_replay_wrong_hash),
 		T(test_replay_snapshot_differs),
+		T(test_replay_content_differs),
 		T(test_replay_untouched_lost),
 		T(test_delta_duplicate_uri),
 		T(test_snapshot_duplicate_uri),
@@ -950,6 +978,7 @@ main(void)
 		T(test_rsync_next_serial),
 		T(test_rsync_missing),
 		T(test_rsync_different),
+		T(test_rsync_link_target),
 		T(test_rsync_not_symlink),
 		T(test_rsync_symlink_inside),
 		T(test_notification_bad),
