@@ -86,6 +86,7 @@ static enum MHD_Result
 admin_metrics(struct pubd *d, struct MHD_Connection *con)
 {
 	struct store_totals	 t;
+	struct rrdp_status	 r;
 	struct store		*st;
 	struct buf		 b;
 
@@ -96,8 +97,9 @@ admin_metrics(struct pubd *d, struct MHD_Connection *con)
 		    "store unavailable\n");
 	}
 	pubd_store_put(d, st);
+	rrdp_writer_status(d->writer, &r);
 	buf_init(&b);
-	metrics_render(&b, &t, engine_queue_length(d->engine),
+	metrics_render(&b, &t, &r, engine_queue_length(d->engine),
 	    pubd_uptime(d));
 	return admin_send(con, MHD_HTTP_OK,
 	    "text/plain; version=0.0.4; charset=utf-8", &b);
@@ -107,25 +109,33 @@ static enum MHD_Result
 admin_status(struct pubd *d, struct MHD_Connection *con, struct store *st)
 {
 	struct store_totals	t;
+	struct rrdp_status	r;
 	struct buf		b;
 
 	if (store_totals(st, &t) == -1)
 		return admin_text(con, MHD_HTTP_SERVICE_UNAVAILABLE,
 		    "store unavailable\n");
+	rrdp_writer_status(d->writer, &r);
 	buf_init(&b);
 	buf_printf(&b, "version:       %s\n"
 	    "uptime:        %.0f s\n"
 	    "service_uri:   %s/<handle>\n"
 	    "listen:        %s\n"
 	    "publishers:    %lld\n"
-	    "objects:       %lld\n"
+	    "objects:       %lld (at the last serial)\n"
 	    "object_bytes:  %lld\n"
 	    "last_change:   %lld\n"
-	    "commit_queue:  %zu\n",
+	    "commit_queue:  %zu\n"
+	    "rrdp_session:  %s\n"
+	    "rrdp_serial:   %lld\n"
+	    "rrdp_notification: %snotification.xml\n"
+	    "rrdp_last_serial: %.3f s, %lld s ago\n",
 	    RPKIPUB_VERSION, pubd_uptime(d), d->cfg->service_uri,
-	    d->cfg->listen, (long long)t.publishers, (long long)t.objects,
-	    (long long)t.bytes, (long long)t.last_change,
-	    engine_queue_length(d->engine));
+	    d->cfg->listen, (long long)t.publishers, (long long)r.objects,
+	    (long long)r.object_bytes, (long long)t.last_change,
+	    engine_queue_length(d->engine), r.session, (long long)r.serial,
+	    d->cfg->rrdp_base, r.last_duration, r.last_serial_time > 0 ?
+	    (long long)(time(NULL) - r.last_serial_time) : -1LL);
 	return admin_send(con, MHD_HTTP_OK, "text/plain; charset=utf-8", &b);
 }
 

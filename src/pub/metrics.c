@@ -2,6 +2,7 @@
 #include <stdint.h>
 
 #include "metrics.h"
+#include "rrdp_writer.h"
 
 /* Request latency buckets, seconds (Prometheus "le" bounds). */
 static const double latency_bounds[] = {
@@ -77,7 +78,7 @@ metrics_rrdp(unsigned int status, size_t bytes)
 
 void
 metrics_render(struct buf *b, const struct store_totals *t,
-    size_t queue_length, double uptime)
+    const struct rrdp_status *r, size_t queue_length, double uptime)
 {
 	uint_fast64_t	cumulative = 0;
 	size_t		i;
@@ -157,10 +158,12 @@ metrics_render(struct buf *b, const struct store_totals *t,
 	buf_printf(b, "# HELP rpkipubd_publishers Registered publishers.\n"
 	    "# TYPE rpkipubd_publishers gauge\n"
 	    "rpkipubd_publishers %lld\n"
-	    "# HELP rpkipubd_objects Published objects.\n"
+	    "# HELP rpkipubd_objects Published objects, as of the last RRDP "
+	    "serial.\n"
 	    "# TYPE rpkipubd_objects gauge\n"
 	    "rpkipubd_objects %lld\n"
-	    "# HELP rpkipubd_object_bytes Bytes of published objects (DER).\n"
+	    "# HELP rpkipubd_object_bytes Bytes of published objects (DER), as "
+	    "of the last RRDP serial.\n"
 	    "# TYPE rpkipubd_object_bytes gauge\n"
 	    "rpkipubd_object_bytes %lld\n"
 	    "# HELP rpkipubd_last_change_id Newest entry of the change log.\n"
@@ -172,7 +175,43 @@ metrics_render(struct buf *b, const struct store_totals *t,
 	    "# HELP rpkipubd_uptime_seconds Seconds since start.\n"
 	    "# TYPE rpkipubd_uptime_seconds gauge\n"
 	    "rpkipubd_uptime_seconds %.0f\n",
-	    (long long)t->publishers, (long long)t->objects,
-	    (long long)t->bytes, (long long)t->last_change, queue_length,
-	    uptime);
+	    (long long)t->publishers, (long long)r->objects,
+	    (long long)r->object_bytes, (long long)t->last_change,
+	    queue_length, uptime);
+	buf_printf(b, "# HELP rpkipubd_rrdp_serial Serial of the RRDP "
+	    "notification.\n# TYPE rpkipubd_rrdp_serial gauge\n"
+	    "rpkipubd_rrdp_serial{session=\"%s\"} %lld\n"
+	    "# HELP rpkipubd_rrdp_serials_total Serials written since start.\n"
+	    "# TYPE rpkipubd_rrdp_serials_total counter\n"
+	    "rpkipubd_rrdp_serials_total %lld\n"
+	    "# HELP rpkipubd_rrdp_sessions_total New RRDP sessions started "
+	    "since start (reset, restored store, first serial).\n"
+	    "# TYPE rpkipubd_rrdp_sessions_total counter\n"
+	    "rpkipubd_rrdp_sessions_total %lld\n"
+	    "# HELP rpkipubd_rrdp_failures_total Writer runs that failed "
+	    "(nothing announced changed; retried next interval).\n"
+	    "# TYPE rpkipubd_rrdp_failures_total counter\n"
+	    "rpkipubd_rrdp_failures_total %lld\n"
+	    "# HELP rpkipubd_rrdp_serial_duration_seconds Time the last serial "
+	    "took (snapshot, delta, rsync tree, notification).\n"
+	    "# TYPE rpkipubd_rrdp_serial_duration_seconds gauge\n"
+	    "rpkipubd_rrdp_serial_duration_seconds %.3f\n"
+	    "# HELP rpkipubd_rrdp_last_serial_timestamp_seconds When the last "
+	    "serial was announced (Unix time).\n"
+	    "# TYPE rpkipubd_rrdp_last_serial_timestamp_seconds gauge\n"
+	    "rpkipubd_rrdp_last_serial_timestamp_seconds %lld\n"
+	    "# HELP rpkipubd_rrdp_snapshot_bytes Size of the current snapshot.\n"
+	    "# TYPE rpkipubd_rrdp_snapshot_bytes gauge\n"
+	    "rpkipubd_rrdp_snapshot_bytes %lld\n"
+	    "# HELP rpkipubd_rrdp_deltas Deltas listed in the notification.\n"
+	    "# TYPE rpkipubd_rrdp_deltas gauge\n"
+	    "rpkipubd_rrdp_deltas %lld\n"
+	    "# HELP rpkipubd_rrdp_deltas_seconds Age of the oldest listed "
+	    "delta: how far back relying parties can catch up by deltas.\n"
+	    "# TYPE rpkipubd_rrdp_deltas_seconds gauge\n"
+	    "rpkipubd_rrdp_deltas_seconds %lld\n",
+	    r->session, (long long)r->serial, (long long)r->serials,
+	    (long long)r->resets, (long long)r->failures, r->last_duration,
+	    (long long)r->last_serial_time, (long long)r->snapshot_bytes,
+	    (long long)r->deltas_listed, (long long)r->delta_seconds);
 }

@@ -32,7 +32,8 @@ void	metrics_bpki_renewal(void);
 /* The RRDP listener (http_rrdp.c): one answer, its status and body bytes. */
 void	metrics_rrdp(unsigned int status, size_t bytes);
 /* Append everything; totals from the store, queue from the engine. */
+struct rrdp_status;
 void	metrics_render(struct buf *, const struct store_totals *,
-	    size_t queue_length, double uptime);
+	    const struct rrdp_status *, size_t queue_length, double uptime);
 
 #endif

@@ -61,6 +61,8 @@ struct rrdp_state {
 	char			*snapshot_rel;
 	uint8_t			 snapshot_hash[32];
 	int64_t			 snapshot_size;
+	int64_t			 objects;	/* in the snapshot */
+	int64_t			 object_bytes;	/* their DER */
 	struct delta_rec	*deltas;	/* newest first */
 	size_t			 ndeltas;
 	char			*tree;		/* rsync tree of this serial */
@@ -359,6 +361,8 @@ state_save(const char *dir, const struct rrdp_state *s)
 		hex_encode(hex, s->snapshot_hash, 32);
 		buf_printf(&b, "snapshot %s %s %lld\n", s->snapshot_rel, hex,
 		    (long long)s->snapshot_size);
+		buf_printf(&b, "objects %lld %lld\n", (long long)s->objects,
+		    (long long)s->object_bytes);
 	}
 	for (i = 0; i < s->ndeltas; i++) {
 		hex_encode(hex, s->deltas[i].hash, 32);
@@ -418,6 +422,10 @@ state_load(const char *dir, struct rrdp_state *s)
 			s->change = x;
 		else if (sscanf(line, "generation %lld", &x) == 1)
 			s->generation = x;
+		else if (sscanf(line, "objects %lld %lld", &x, &y) == 2) {
+			s->objects = x;
+			s->object_bytes = y;
+		}
 		else if (sscanf(line, "snapshot %255s %79s %lld", a, h,
 		    &x) == 3) {
 			if (!rel_ok(a) || hex_decode(s->snapshot_hash, 32,
@@ -548,6 +556,10 @@ rrdp_writer_new(const struct config *cfg, const char *store_path)
 		goto fail;
 	memcpy(w->status.session, w->state.session, sizeof(w->status.session));
 	w->status.serial = w->state.serial;
+	w->status.objects = w->state.objects;
+	w->status.object_bytes = w->state.object_bytes;
+	w->status.snapshot_bytes = w->state.snapshot_size;
+	w->status.deltas_listed = (int64_t)w->state.ndeltas;
 	return w;
  fail:
 	rrdp_writer_free(w);
@@ -611,6 +623,7 @@ struct job {
 	struct out		 snap, snapgz;
 	struct gzjoin		 gz;
 	uint8_t			 snap_hash[32];
+	int64_t			 objects, object_bytes;
 	int			 failed;
 };
 
@@ -693,6 +706,8 @@ job_snapshot_elem(const struct store_elem *e, void *arg)
 	out_add(&j->snapgz, e->piece, e->piece_len);
 	/* The hash is of the XML; the .gz gets the stored piece. */
 	gzjoin_add(&j->gz, e->crc, e->elem_len);
+	j->objects++;
+	j->object_bytes += e->size;
 	return 0;
 }
 
@@ -1223,6 +1238,8 @@ rrdp_writer_run(struct rrdp_writer *w, time_t now)
 	next.snapshot_rel = xstrdup(rel);
 	memcpy(next.snapshot_hash, j.snap_hash, 32);
 	next.snapshot_size = j.snap.size;
+	next.objects = j.objects;
+	next.object_bytes = j.object_bytes;
 	next.tree = xstrdup(j.tree_name);
 	/* Files that stop being referenced stay rrdp_keep seconds. */
 	for (i = 0; i < w->state.ngone; i++)
@@ -1269,6 +1286,8 @@ rrdp_writer_run(struct rrdp_writer *w, time_t now)
 	memcpy(w->status.session, w->state.session, sizeof(w->status.session));
 	w->status.serial = w->state.serial;
 	w->status.snapshot_bytes = w->state.snapshot_size;
+	w->status.objects = w->state.objects;
+	w->status.object_bytes = w->state.object_bytes;
 	w->status.deltas_listed = (int64_t)w->state.ndeltas;
 	w->status.delta_seconds = w->state.ndeltas > 0 ?
 	    (int64_t)(now - w->state.deltas[w->state.ndeltas - 1].time) : 0;

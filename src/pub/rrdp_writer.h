@@ -52,6 +52,8 @@ struct rrdp_status {
 	char	session[37];
 	int64_t	serial;
 	int64_t	snapshot_bytes;
+	int64_t	objects;		/* in the last snapshot */
+	int64_t	object_bytes;		/* their DER */
 	int64_t	deltas_listed;
 	int64_t	delta_seconds;		/* age of the oldest listed delta */
 	double	last_duration;		/* seconds, of the last serial */

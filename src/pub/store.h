@@ -45,8 +45,6 @@ struct store_publisher {
 
 struct store_totals {
 	int64_t	publishers;
-	int64_t	objects;
-	int64_t	bytes;
 	int64_t	last_change;
 };
 
@@ -60,6 +58,7 @@ struct store_elem {
 	const uint8_t	*hash;		/* 32 bytes */
 	int64_t		 first_stored;
 	uint32_t	 crc;		/* CRC-32 of elem */
+	int64_t		 size;		/* of the DER */
 	const uint8_t	*elem;		/* snapshot element */
 	size_t		 elem_len;
 	const uint8_t	*piece;		/* raw deflate of elem */
@@ -140,7 +139,7 @@ int	store_change_item(struct store *, int64_t change_id, const char *uri,
 int	store_changes_since(struct store *, int64_t after, int64_t upto,
 	    store_change_cb, void *);
 
-/* Counts and sums: a scan of every object, so not for hot paths. */
+/* Publishers and the last change (cheap: objects are not counted). */
 int	store_totals(struct store *, struct store_totals *);
 /* The id of the last change (0 if none), cheaply. */
 int	store_last_change(struct store *, int64_t *id);

@@ -65,17 +65,16 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_OBJ_ELEM] = "SELECT hash, first_stored, elem FROM objects WHERE "
 	    "uri = ?",
 	/* Physical order: a snapshot needs no particular order. */
-	[ST_OBJ_SCAN] = "SELECT uri, hash, first_stored, elem_crc, elem, "
-	    "elem_z FROM objects",
+	[ST_OBJ_SCAN] = "SELECT uri, hash, first_stored, elem_crc, size, "
+	    "elem, elem_z FROM objects",
 	[ST_CHANGE_ADD] = "INSERT INTO changes (time, publisher) VALUES (?, ?)",
 	[ST_CHANGE_ITEM] = "INSERT INTO change_items (change_id, uri, "
 	    "old_hash, new_hash) VALUES (?, ?, ?, ?)",
 	[ST_CHANGES_SINCE] = "SELECT uri, old_hash, new_hash FROM "
 	    "change_items WHERE change_id > ?1 AND change_id <= ?2 "
 	    "ORDER BY uri, change_id, rowid",
+	/* No scan of the objects: metrics ask for this every scrape. */
 	[ST_TOTALS] = "SELECT (SELECT count(*) FROM publishers), "
-	    "(SELECT count(*) FROM objects), "
-	    "(SELECT coalesce(sum(size), 0) FROM objects), "
 	    "(SELECT coalesce(max(id), 0) FROM changes)",
 	/* The rowid b-tree's last entry: no scan, unlike ST_TOTALS. */
 	[ST_LAST_CHANGE] = "SELECT coalesce(max(id), 0) FROM changes",
@@ -720,10 +719,11 @@ store_object_scan(struct store *st, store_elem_cb cb, void *arg)
 		e.hash = sqlite3_column_blob(stmt, 1);
 		e.first_stored = sqlite3_column_int64(stmt, 2);
 		e.crc = (uint32_t)sqlite3_column_int64(stmt, 3);
-		e.elem = sqlite3_column_blob(stmt, 4);
-		e.elem_len = (size_t)sqlite3_column_bytes(stmt, 4);
-		e.piece = sqlite3_column_blob(stmt, 5);
-		e.piece_len = (size_t)sqlite3_column_bytes(stmt, 5);
+		e.size = sqlite3_column_int64(stmt, 4);
+		e.elem = sqlite3_column_blob(stmt, 5);
+		e.elem_len = (size_t)sqlite3_column_bytes(stmt, 5);
+		e.piece = sqlite3_column_blob(stmt, 6);
+		e.piece_len = (size_t)sqlite3_column_bytes(stmt, 6);
 		if (cb(&e, arg) == -1) {
 			sqlite3_reset(stmt);
 			return -1;
@@ -902,9 +902,7 @@ store_totals(struct store *st, struct store_totals *t)
 		return store_fail(st, "totals");
 	}
 	t->publishers = sqlite3_column_int64(stmt, 0);
-	t->objects = sqlite3_column_int64(stmt, 1);
-	t->bytes = sqlite3_column_int64(stmt, 2);
-	t->last_change = sqlite3_column_int64(stmt, 3);
+	t->last_change = sqlite3_column_int64(stmt, 1);
 	sqlite3_reset(stmt);
 	return 0;
 }
