@@ -132,6 +132,11 @@ fi
 [ "$(stat -c %i "$S/current/repo/alice/big.gbr")" = "$(stat -c %i "$S/trees/$(grep '^tree ' "$R/.rpkipub-state" | cut -d' ' -f2)/repo/alice/big.gbr")" ] &&
 	ok "current is the state's tree" || bad "current is not the tree the state names"
 check_repo "serial 4"
+curl -sS --max-time 10 "http://127.0.0.1:$APORT/metrics" >"$WORK/metrics" || fail "GET /metrics failed"
+grep -qx "rpkipubd_rrdp_serial{session=\"$SESSION1\"} 4" "$WORK/metrics" &&
+	grep -qx 'rpkipubd_objects 6' "$WORK/metrics" && grep -qx 'rpkipubd_rrdp_serials_total 4' "$WORK/metrics" &&
+	ok "metrics: serial 4, 6 objects, 4 serials written" ||
+	bad "metrics: $(grep -E '^rpkipubd_(rrdp_serial|objects|rrdp_serials_total)' "$WORK/metrics")"
 
 # ---- listed deltas never change, across serials and restarts ----
 declare -A SEEN=()
