@@ -41,7 +41,7 @@ for n in $SIZES; do
 			sed -n 's/.* copied, \([0-9.]*\) s.*/\1/p'
 		rm -f "$tmp/dd.out"
 	done | median)
-	printf '%10s %10s %10s %8.2f %12s %10.1f\n' "$n" "$serial" "$dd_s" \
-		"$(echo "$serial / $dd_s" | bc -l)" "$mb" "$(echo "$rss / 1024" | bc -l)"
+	awk -v n="$n" -v s="$serial" -v d="$dd_s" -v mb="$mb" -v rss="$rss" 'BEGIN {
+		printf "%10s %10.3f %10.3f %8.2f %12s %10.1f\n", n, s, d, s / d, mb, rss / 1024 }'
 	rm -rf "$tmp/r$n"
 done

@@ -287,9 +287,14 @@ ctl_init(int argc, char *argv[])
 	printf("initialised %s\n"
 	    "  RFC 8181 service: %s/<handle> (listening on %s)\n"
 	    "  admin API and metrics: %s\n"
+	    "  RRDP: %snotification.xml, a serial every %zu s (files in %s;"
+	    " %s)\n"
+	    "  rsync: %s<handle>/ from %s/current\n"
 	    "  start it with: rpkipubd --data-dir %s\n",
 	    c->data_dir, c->service_uri, c->listen, c->admin_listen,
-	    c->data_dir);
+	    c->rrdp_base, c->rrdp_interval, c->rrdp_dir,
+	    c->rrdp_listen[0] != '\0' ? c->rrdp_listen : "served by another "
+	    "web server", c->rsync_base, c->rsync_dir, c->data_dir);
 	rc = 0;
 	goto out;
  bad:
