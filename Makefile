@@ -5,7 +5,7 @@ BUILD_FUZZ	?= build-fuzz
 JOBS		?= $(shell nproc)
 DEMO		?= var/demo
 
-.PHONY: all deps build run check check-asan fuzz bench clean
+.PHONY: all deps build run check check-asan fuzz bench bench-pub bench-serial bench-http clean
 
 all: build
 
@@ -37,8 +37,20 @@ fuzz: deps
 	CC=clang cmake -S . -B $(BUILD_FUZZ) -DRPKIPUB_FUZZ=ON >/dev/null
 	cmake --build $(BUILD_FUZZ) -j $(JOBS)
 
-bench: build
+# Benchmarks print figures beside the reference measured in the same run.
+bench: bench-pub bench-serial bench-http
+
+# RFC 8181 publication throughput and latency.
+bench-pub: build
 	bench/run-pubload.sh $(BUILD)/bin
+
+# One RRDP serial at 10k, 100k and 1M objects vs dd (about 12 GB of disk).
+bench-serial: build
+	bench/run-rrdpserial.sh $(BUILD)/bin
+
+# The embedded RRDP server vs nginx, with wrk.
+bench-http: build
+	bench/run-rrdp-http.sh $(BUILD)/bin
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)
