@@ -375,6 +375,10 @@ http_rrdp_uri(void *cls, const char *uri, struct MHD_Connection *con)
 	    MARK_NEW];
 }
 
+/* libmicrohttpd's own messages, through our log (printf-like). */
+static void	http_rrdp_mhd_log(void *, const char *, va_list)
+		    __attribute__((format(printf, 2, 0)));
+
 static void
 http_rrdp_mhd_log(void *cls, const char *fmt, va_list ap)
 {

@@ -22,6 +22,8 @@
 #define STORE_BUSY_TIMEOUT_MS	30000
 /* WAL frames (pages) before a blocking checkpoint: 256 MB of 8 KB pages. */
 #define STORE_WAL_MAX_FRAMES	32768
+/* How long a RESTART checkpoint may wait for readers (see store_maintain). */
+#define STORE_RESTART_WAIT_MS	100
 
 enum stmt {
 	ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_SAVEPOINT, ST_RELEASE,
@@ -400,7 +402,7 @@ store_check_durable(struct store *st)
 int
 store_maintain(struct store *st)
 {
-	int	log_frames, done;
+	int	log_frames, done, rc;
 
 	/*
 	 * PASSIVE copies what it can without waiting for readers or the
@@ -418,10 +420,20 @@ store_maintain(struct store *st)
 	 * growing.  (TRUNCATE, which also shrinks the file, stalled the
 	 * writer two to three times longer in bench/pubload.)
 	 */
-	if (log_frames > STORE_WAL_MAX_FRAMES &&
-	    sqlite3_wal_checkpoint_v2(st->db, NULL,
-	    SQLITE_CHECKPOINT_RESTART, &log_frames, &done) != SQLITE_OK)
-		return store_fail(st, "checkpoint (restart)");
+	/*
+	 * A RESTART waiting for a reader also holds back new writers: with
+	 * the RRDP writer's snapshot scan (a read transaction of seconds on
+	 * a large repository) it would stall every publisher.  So it may
+	 * wait only briefly; a busy RESTART is tried again next time.
+	 */
+	if (log_frames > STORE_WAL_MAX_FRAMES) {
+		sqlite3_busy_timeout(st->db, STORE_RESTART_WAIT_MS);
+		rc = sqlite3_wal_checkpoint_v2(st->db, NULL,
+		    SQLITE_CHECKPOINT_RESTART, &log_frames, &done);
+		sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
+		if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+			return store_fail(st, "checkpoint (restart)");
+	}
 	return 0;
 }
 

@@ -31,6 +31,7 @@ struct rsync_tree {
 	char	*tmp;		/* DIR/trees/.tmp-NAME */
 	int	 rootfd;	/* open on tmp */
 	int	 incremental;
+	size_t	 conflicts;	/* objects left out (file/directory clash) */
 };
 
 const char *
@@ -336,7 +337,20 @@ rsync_tree_put(struct rsync_tree *t, const char *uri, const uint8_t *der,
 		goto out;
 	rc = 0;
  out:
-	if (rc == -1)
+	if (rc == -1 && (errno == ENOTDIR || errno == EISDIR ||
+	    errno == EEXIST)) {
+		/*
+		 * Another object is a file where this one needs a directory,
+		 * or the other way round: a file system cannot hold both.
+		 * RRDP carries it; the rsync tree goes on without it rather
+		 * than fail every serial for every publisher.
+		 */
+		log_warn("rsync tree: %s conflicts with another object's path "
+		    "(a file and a directory of the same name); not in the "
+		    "rsync tree", uri);
+		t->conflicts++;
+		rc = 0;
+	} else if (rc == -1)
 		log_err("rsync tree %s: %s: %s", t->tmp, rel, strerror(errno));
 	if (fd != -1)
 		close(fd);
