@@ -44,11 +44,12 @@ engine_query_free(struct engine_query *q)
 	size_t	i;
 
 	buf_free(&q->reply);
-	if (q->objs != NULL && q->msg != NULL)
-		for (i = 0; i < q->msg->npdus; i++)
-			rrdp_obj_free(&q->objs[i]);
+	/* Not through q->msg: the caller may have freed it already. */
+	for (i = 0; i < q->nobjs; i++)
+		rrdp_obj_free(&q->objs[i]);
 	free(q->objs);
 	q->objs = NULL;
+	q->nobjs = 0;
 }
 
 int
@@ -60,6 +61,7 @@ engine_query_prepare(struct engine_query *q)
 	if (q->objs != NULL || q->msg->npdus == 0)
 		return 0;
 	q->objs = xcalloc(q->msg->npdus, sizeof(*q->objs));
+	q->nobjs = q->msg->npdus;
 	for (i = 0; i < q->msg->npdus; i++) {
 		pdu = &q->msg->pdus[i];
 		if (pdu->type == PDU_PUBLISH &&

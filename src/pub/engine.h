@@ -32,6 +32,7 @@ struct engine_query {
 	uint8_t				 digest[32];	/* of the CMS */
 	/* prepared: one per PDU, set for publish PDUs (rrdp_elem.h) */
 	struct rrdp_obj			*objs;
+	size_t				 nobjs;
 	/* out */
 	struct buf			 reply;		/* reply XML */
 	enum rfc8181_error		 result;	/* ERR_NONE: success/list */
