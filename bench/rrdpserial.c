@@ -11,8 +11,12 @@
  * process of its own, so its peak RSS is that of the writer alone.
  * Prints one line per serial and a summary line:
  *
- *   objects=N serial_s=MEDIAN rss_kb=MAX bytes=BYTES_WRITTEN
+ *   objects=N serial_s=MEDIAN prepare_s=MEDIAN rss_kb=MAX bytes=BYTES
  *
+ * serial_s is rrdp_writer_run(): from the start of the interval's work to
+ * the notification and the rsync switch.  prepare_s is the idle-time
+ * work rpkipubd does right after (the hard links the next tree starts
+ * from); the serial's whole cost is the sum.
  * where BYTES_WRITTEN counts what one serial writes (snapshot and its
  * .gz, delta and its .gz, notification, the new rsync files), for the
  * dd comparison in bench/run-rrdpserial.sh.
@@ -106,14 +110,18 @@ serial_child(const char *dir)
 	struct config		*c = bench_config(dir);
 	struct rrdp_writer	*w;
 	char			*store = config_path(c, CONFIG_STORE);
-	double			 t0;
+	double			 t0, t1;
 	int			 r;
 
 	if ((w = rrdp_writer_new(c, store)) == NULL)
 		return 1;
 	t0 = now_s();
 	r = rrdp_writer_run(w, time(NULL));
-	printf("%.3f\n", now_s() - t0);
+	t1 = now_s();
+	/* What rpkipubd then does in the idle time before the next one. */
+	if (rrdp_writer_prepare(w, time(NULL)) == -1)
+		r = -1;
+	printf("%.3f %.3f\n", t1 - t0, now_s() - t1);
 	rrdp_writer_free(w);
 	config_free(c);
 	free(store);
@@ -160,7 +168,7 @@ main(int argc, char *argv[])
 	struct config	*c;
 	struct store	*st;
 	struct rusage	 ru;
-	double		 secs[MAX_SERIALS], t0;
+	double		 secs[MAX_SERIALS], prep[MAX_SERIALS], t0;
 	char		*store, cmd[4096], line[64];
 	long		 objects, changes = 100, serials = 3, i, s;
 	long long	 bytes = 0, rss = 0;
@@ -259,7 +267,8 @@ main(int argc, char *argv[])
 		    WEXITSTATUS(status) != 0 || n <= 0)
 			return 1;
 		line[n] = '\0';
-		secs[s] = atof(line);
+		if (sscanf(line, "%lf %lf", &secs[s], &prep[s]) != 2)
+			return 1;
 		if (ru.ru_maxrss > rss)
 			rss = ru.ru_maxrss;
 		/* What this serial wrote: its RRDP dir + the new rsync files
@@ -290,12 +299,15 @@ main(int argc, char *argv[])
 			}
 			bytes = b + changes * OBJ_SIZE;
 		}
-		printf("serial %ld: %.3f s, writer peak RSS %ld kB, %lld bytes "
-		    "written\n", s + 2, secs[s], ru.ru_maxrss, bytes);
+		printf("serial %ld: %.3f s, then %.3f s preparing the next "
+		    "rsync tree; writer peak RSS %ld kB, %lld bytes written\n",
+		    s + 2, secs[s], prep[s], ru.ru_maxrss, bytes);
 	}
 	qsort(secs, (size_t)serials, sizeof(secs[0]), cmp_double);
-	printf("objects=%ld serial_s=%.3f rss_kb=%lld bytes=%lld\n", objects,
-	    secs[serials / 2], rss, bytes);
+	qsort(prep, (size_t)serials, sizeof(prep[0]), cmp_double);
+	printf("objects=%ld serial_s=%.3f prepare_s=%.3f rss_kb=%lld "
+	    "bytes=%lld\n", objects, secs[serials / 2], prep[serials / 2], rss,
+	    bytes);
 	store_close(st);
 	config_free(c);
 	free(store);

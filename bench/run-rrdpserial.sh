@@ -11,6 +11,10 @@
 # .gz + delta + .gz + notification + rsync tree), each in a process of
 # its own; then dd writes the bytes of one such serial with conv=fsync,
 # three times.  Medians are printed, with the writer's peak RSS.
+# serial_s is the time from the interval's start to the notification and
+# the rsync switch; prepare_s the hard-link copy rpkipubd makes right
+# after, in the idle time, for the next serial's tree.  ratio is
+# serial_s / dd_s, ratio_all (serial_s + prepare_s) / dd_s.
 # Needs about 12 GB of free disk under ${TMPDIR:-/tmp} for 1,000,000.
 set -euo pipefail
 
@@ -28,11 +32,12 @@ median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 echo "# $invocation"
 echo "# $(nproc) CPUs, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -sr), disk of $tmp: $(df -h "$tmp" | awk 'NR == 2 { print $1 }')"
-printf '%10s %10s %10s %8s %12s %10s\n' objects serial_s dd_s ratio MB/serial rss_MB
+printf '%9s %9s %10s %9s %7s %11s %10s %7s\n' objects serial_s prepare_s dd_s ratio ratio_all MB/serial rss_MB
 for n in $SIZES; do
 	out=$("$BIN/rrdpserial" "$tmp/r$n" "$n" 100 3)
 	line=$(grep '^objects=' <<<"$out")
 	serial=$(sed 's/.*serial_s=\([^ ]*\).*/\1/' <<<"$line")
+	prep=$(sed 's/.*prepare_s=\([^ ]*\).*/\1/' <<<"$line")
 	rss=$(sed 's/.*rss_kb=\([^ ]*\).*/\1/' <<<"$line")
 	bytes=$(sed 's/.*bytes=\([^ ]*\).*/\1/' <<<"$line")
 	mb=$(( (bytes + 1048575) / 1048576 ))
@@ -41,7 +46,7 @@ for n in $SIZES; do
 			sed -n 's/.* copied, \([0-9.]*\) s.*/\1/p'
 		rm -f "$tmp/dd.out"
 	done | median)
-	awk -v n="$n" -v s="$serial" -v d="$dd_s" -v mb="$mb" -v rss="$rss" 'BEGIN {
-		printf "%10s %10.3f %10.3f %8.2f %12s %10.1f\n", n, s, d, s / d, mb, rss / 1024 }'
+	awk -v n="$n" -v s="$serial" -v p="$prep" -v d="$dd_s" -v mb="$mb" -v rss="$rss" 'BEGIN {
+		printf "%9s %9.3f %10.3f %9.3f %7.2f %11.2f %10s %7.1f\n", n, s, p, d, s / d, (s + p) / d, mb, rss / 1024 }'
 	rm -rf "$tmp/r$n"
 done

@@ -38,6 +38,8 @@
 /* Buffered output per file: large writes, few syscalls. */
 #define OUT_BUFSIZE		(1024 * 1024)
 #define RAND_HEX_BYTES		16	/* 128 random bits per serial dir */
+/* Delta objects kept in memory for the rsync tree thread. */
+#define TREE_INLINE_MAX		(64u * 1024 * 1024)
 
 struct delta_rec {
 	int64_t	 serial;
@@ -84,16 +86,28 @@ struct rrdp_writer {
 struct out {
 	int		 fd;
 	char		*path;
-	EVP_MD_CTX	*sha;
-	struct buf	 b;
+	EVP_MD_CTX	*sha;		/* NULL: not hashed (the .gz files) */
+	struct buf	 b;		/* being filled */
 	int64_t		 size;
 	int		 err;
+	/*
+	 * Asynchronous mode (the snapshot's two files): a thread of the
+	 * file's own hashes and writes one buffer while the caller fills
+	 * the other, so reading the store, hashing and the write(2)
+	 * copies run side by side.
+	 */
+	int		 async;
+	pthread_t	 thread;
+	pthread_mutex_t	 mtx;
+	pthread_cond_t	 cv;
+	struct buf	 slot;		/* handed to the thread */
+	int		 pending, closing;
 };
 
 /* ---- output files ---- */
 
 static int
-out_open(struct out *o, const char *dir, const char *name)
+out_open(struct out *o, const char *dir, const char *name, int hashed)
 {
 	struct buf	p;
 
@@ -101,8 +115,8 @@ out_open(struct out *o, const char *dir, const char *name)
 	buf_init(&p);
 	buf_printf(&p, "%s/%s", dir, name);
 	o->path = buf_str(&p);
-	if ((o->sha = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestInit_ex(o->sha, EVP_sha256(), NULL) != 1)
+	if (hashed && ((o->sha = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(o->sha, EVP_sha256(), NULL) != 1))
 		fatalx("SHA-256 unavailable");
 	buf_init(&o->b);
 	buf_reserve(&o->b, OUT_BUFSIZE);
@@ -115,14 +129,18 @@ out_open(struct out *o, const char *dir, const char *name)
 	return 0;
 }
 
-static int
-out_flush(struct out *o)
+/* Hash and write b; empties it.  Sets o->err on failure. */
+static void
+out_write(struct out *o, struct buf *b)
 {
 	size_t	off = 0;
 	ssize_t	n;
 
-	while (!o->err && off < o->b.len) {
-		if ((n = write(o->fd, o->b.data + off, o->b.len - off)) == -1) {
+	/* Hashed here, a buffer at a time: fewer, larger digest updates. */
+	if (o->sha != NULL)
+		EVP_DigestUpdate(o->sha, b->data, b->len);
+	while (!o->err && off < b->len) {
+		if ((n = write(o->fd, b->data + off, b->len - off)) == -1) {
 			if (errno == EINTR)
 				continue;
 			log_err("%s: write: %s", o->path, strerror(errno));
@@ -130,14 +148,91 @@ out_flush(struct out *o)
 		} else
 			off += (size_t)n;
 	}
-	o->b.len = 0;
-	return o->err ? -1 : 0;
+	b->len = 0;
+}
+
+static void *
+out_thread(void *arg)
+{
+	struct out	*o = arg;
+
+	pthread_mutex_lock(&o->mtx);
+	for (;;) {
+		while (!o->pending && !o->closing)
+			pthread_cond_wait(&o->cv, &o->mtx);
+		if (!o->pending)
+			break;
+		pthread_mutex_unlock(&o->mtx);
+		out_write(o, &o->slot);
+		pthread_mutex_lock(&o->mtx);
+		o->pending = 0;
+		pthread_cond_broadcast(&o->cv);
+	}
+	pthread_mutex_unlock(&o->mtx);
+	return NULL;
+}
+
+/* Make o asynchronous (see struct out).  0, or -1 (it stays synchronous). */
+static int
+out_async(struct out *o)
+{
+	pthread_mutex_init(&o->mtx, NULL);
+	pthread_cond_init(&o->cv, NULL);
+	buf_init(&o->slot);
+	buf_reserve(&o->slot, OUT_BUFSIZE);
+	if (pthread_create(&o->thread, NULL, out_thread, o) != 0) {
+		pthread_mutex_destroy(&o->mtx);
+		pthread_cond_destroy(&o->cv);
+		buf_free(&o->slot);
+		return -1;
+	}
+	o->async = 1;
+	return 0;
+}
+
+static int
+out_flush(struct out *o)
+{
+	struct buf	tmp;
+	int		err;
+
+	if (!o->async) {
+		out_write(o, &o->b);
+		return o->err ? -1 : 0;
+	}
+	pthread_mutex_lock(&o->mtx);
+	while (o->pending)
+		pthread_cond_wait(&o->cv, &o->mtx);
+	tmp = o->slot;
+	o->slot = o->b;
+	o->b = tmp;
+	o->pending = 1;
+	err = o->err;
+	pthread_cond_broadcast(&o->cv);
+	pthread_mutex_unlock(&o->mtx);
+	return err ? -1 : 0;
+}
+
+/* Stop the thread once it has written everything handed to it. */
+static void
+out_sync(struct out *o)
+{
+	if (!o->async)
+		return;
+	pthread_mutex_lock(&o->mtx);
+	o->closing = 1;
+	pthread_cond_broadcast(&o->cv);
+	pthread_mutex_unlock(&o->mtx);
+	pthread_join(o->thread, NULL);
+	pthread_mutex_destroy(&o->mtx);
+	pthread_cond_destroy(&o->cv);
+	buf_free(&o->slot);
+	o->async = 0;
 }
 
 static void
 out_add(struct out *o, const void *data, size_t len)
 {
-	EVP_DigestUpdate(o->sha, data, len);
 	o->size += (int64_t)len;
 	if (o->b.len + len > OUT_BUFSIZE)
 		out_flush(o);
@@ -162,10 +257,13 @@ out_close(struct out *o, uint8_t hash[32])
 		return -1;	/* never opened */
 	if (o->fd == -1)
 		goto out;
-	if (out_flush(o) == -1)
+	out_flush(o);
+	out_sync(o);
+	if (o->err)
 		goto out;
 	rc = 0;
  out:
+	out_sync(o);
 	if (o->sha != NULL) {
 		EVP_DigestFinal_ex(o->sha, h, NULL);
 		EVP_MD_CTX_free(o->sha);
@@ -199,10 +297,14 @@ gzout_open(struct gzout *g, const char *dir, const char *name)
 {
 	memset(&g->z, 0, sizeof(g->z));
 	g->ok = 0;
-	if (out_open(&g->o, dir, name) == -1)
+	if (out_open(&g->o, dir, name, 0) == -1)
 		return -1;
-	/* 15 + 16: a gzip wrapper (RFC 1952) around the deflate stream. */
-	if (deflateInit2(&g->z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
+	/*
+	 * 15 + 16: a gzip wrapper (RFC 1952) around the deflate stream.
+	 * Level 1: base64 text gains almost nothing from more effort (as
+	 * for the snapshot's pieces, gzpiece.c).
+	 */
+	if (deflateInit2(&g->z, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8,
 	    Z_DEFAULT_STRATEGY) != Z_OK)
 		return -1;
 	g->ok = 1;
@@ -255,7 +357,7 @@ twin_open(struct twin *t, const char *dir, const char *name)
 	char	gz[64];
 
 	snprintf(gz, sizeof(gz), "%s.gz", name);
-	if (out_open(&t->x, dir, name) == -1)
+	if (out_open(&t->x, dir, name, 1) == -1)
 		return -1;
 	return gzout_open(&t->g, dir, gz);
 }
@@ -597,10 +699,11 @@ struct job {
 	char			 rel[128];	/* session/serial/random */
 	char			*dir;		/* rrdp_dir/rel */
 	/*
-	 * The rsync tree starts as hard links to the previous one, which
-	 * for a large repository takes as long as the snapshot: a thread
-	 * builds it while the snapshot streams.  The changes are applied
-	 * after, from the URIs the delta named (tree_uris).
+	 * The rsync tree starts as hard links to the previous one (made in
+	 * the idle time by rrdp_writer_prepare, or now): a thread builds it
+	 * while the snapshot streams, and applies the delta's changes too
+	 * when their DER is at hand (tree_der, up to TREE_INLINE_MAX bytes);
+	 * otherwise they are applied after, from the URIs (tree_uris).
 	 */
 	struct rsync_tree	*tree;
 	char			 tree_name[128];
@@ -610,6 +713,11 @@ struct job {
 	int			 tree_running;
 	char			**tree_uris;
 	size_t			 tree_nuris;
+	struct buf		*tree_der;	/* per URI; empty: withdraw */
+	int64_t			*tree_stored;	/* first stored, per URI */
+	size_t			 tree_der_bytes;
+	int			 tree_inline;	/* tree_der is complete */
+	int			 tree_applied;	/* the thread applied it */
 	int			 with_delta;
 	struct twin		 delta;
 	uint8_t			 delta_hash[32];
@@ -645,6 +753,12 @@ job_emit(struct job *j)
 	buf_free(&j->scratch);
 	j->tree_uris = xrealloc(j->tree_uris, (j->tree_nuris + 1) *
 	    sizeof(*j->tree_uris));
+	j->tree_der = xrealloc(j->tree_der, (j->tree_nuris + 1) *
+	    sizeof(*j->tree_der));
+	j->tree_stored = xrealloc(j->tree_stored, (j->tree_nuris + 1) *
+	    sizeof(*j->tree_stored));
+	buf_init(&j->tree_der[j->tree_nuris]);
+	j->tree_stored[j->tree_nuris] = 0;
 	j->tree_uris[j->tree_nuris++] = xstrdup(j->cur_uri);
 	if (!j->has_new)
 		rrdp_delta_withdraw(&j->scratch, j->cur_uri, j->first_old);
@@ -662,11 +776,21 @@ job_emit(struct job *j)
 			return -1;
 		}
 		if (rrdp_delta_publish(&j->scratch, j->cur_uri, elem.data,
-		    elem.len, j->has_old ? j->first_old : NULL) == -1) {
+		    elem.len, j->has_old ? j->first_old : NULL) == -1 ||
+		    (j->tree_inline && rrdp_elem_der(elem.data, elem.len,
+		    &j->tree_der[j->tree_nuris - 1]) == -1)) {
 			log_err("RRDP writer: %s: stored element unusable",
 			    j->cur_uri);
 			buf_free(&elem);
 			return -1;
+		}
+		j->tree_stored[j->tree_nuris - 1] = first_stored;
+		j->tree_der_bytes += j->tree_der[j->tree_nuris - 1].len;
+		if (j->tree_inline && j->tree_der_bytes > TREE_INLINE_MAX) {
+			/* A large delta: the tree takes it from the store. */
+			for (size_t i = 0; i < j->tree_nuris; i++)
+				buf_free(&j->tree_der[i]);
+			j->tree_inline = 0;
 		}
 		buf_free(&elem);
 	}
@@ -715,8 +839,23 @@ static void *
 job_tree_thread(void *arg)
 {
 	struct job	*j = arg;
+	size_t		 i;
 
 	j->tree = rsync_tree_new(j->rsync_dir, j->tree_name, j->tree_base);
+	if (j->tree == NULL || !j->tree_inline ||
+	    !rsync_tree_incremental(j->tree))
+		return NULL;
+	for (i = 0; i < j->tree_nuris; i++) {
+		if (j->tree_der[i].len == 0 ?
+		    rsync_tree_withdraw(j->tree, j->tree_uris[i]) == -1 :
+		    rsync_tree_put(j->tree, j->tree_uris[i], j->tree_der[i].data,
+		    j->tree_der[i].len, (time_t)j->tree_stored[i]) == -1) {
+			rsync_tree_free(j->tree);
+			j->tree = NULL;
+			return NULL;
+		}
+	}
+	j->tree_applied = 1;
 	return NULL;
 }
 
@@ -775,6 +914,8 @@ job_tree_fill(struct job *j)
 		return -1;
 	if (!rsync_tree_incremental(j->tree))
 		return store_object_scan(j->w->st, job_tree_put, j);
+	if (j->tree_applied)
+		return 0;
 	buf_init(&elem);
 	for (i = 0; i < j->tree_nuris; i++) {
 		buf_free(&elem);
@@ -829,9 +970,12 @@ job_snapshot(struct job *j)
 	int		rc = -1;
 
 	buf_init(&hdr);
-	if (out_open(&j->snap, j->dir, "snapshot.xml") == -1 ||
-	    out_open(&j->snapgz, j->dir, "snapshot.xml.gz") == -1)
+	if (out_open(&j->snap, j->dir, "snapshot.xml", 1) == -1 ||
+	    out_open(&j->snapgz, j->dir, "snapshot.xml.gz", 0) == -1)
 		goto out;
+	/* Synchronous writes still work if a thread cannot start. */
+	out_async(&j->snap);
+	out_async(&j->snapgz);
 	gzjoin_start(&j->gz, gzh);
 	out_add(&j->snapgz, gzh, sizeof(gzh));
 	rrdp_snapshot_begin(&hdr, j->session, j->serial);
@@ -864,9 +1008,13 @@ job_free(struct job *j)
 		twin_close(&j->delta, NULL);
 	job_tree_wait(j);
 	rsync_tree_free(j->tree);
-	for (i = 0; i < j->tree_nuris; i++)
+	for (i = 0; i < j->tree_nuris; i++) {
 		free(j->tree_uris[i]);
+		buf_free(&j->tree_der[i]);
+	}
 	free(j->tree_uris);
+	free(j->tree_der);
+	free(j->tree_stored);
 	free(j->cur_uri);
 	free(j->dir);
 	buf_free(&j->scratch);
@@ -895,6 +1043,30 @@ job_sync(struct job *j)
 	if (fd != -1)
 		close(fd);
 	return rc;
+}
+
+/* Remove the serial's directory of a serial that will not be. */
+static void
+job_remove_dir(struct job *j)
+{
+	static const char *const names[] = { "delta.xml", "delta.xml.gz",
+	    "snapshot.xml", "snapshot.xml.gz" };
+	char	*p;
+	size_t	 i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		p = join(j->dir, names[i]);
+		unlink(p);
+		free(p);
+	}
+	if (rmdir(j->dir) == -1)
+		log_warn("%s: %s", j->dir, strerror(errno));
+	/* The serial's own directory, unless another attempt is in it. */
+	if ((p = strrchr(j->dir, '/')) != NULL) {
+		*p = '\0';
+		rmdir(j->dir);
+		*p = '/';
+	}
 }
 
 /* Which listed deltas stay, newest first (RFC 8182 3.3, BCP 8.5). */
@@ -1147,7 +1319,7 @@ rrdp_writer_run(struct rrdp_writer *w, time_t now)
 	if (!reset && w->state.serial > 0 &&
 	    last == w->state.change) {
 		rc = 0;
-		goto sweep;
+		goto out;
 	}
 
 	/* The serial: a new session starts at 1 with no delta. */
@@ -1175,8 +1347,7 @@ rrdp_writer_run(struct rrdp_writer *w, time_t now)
 	    (long long)j.serial, hex);
 	j.rsync_dir = w->rsync_dir;
 	j.tree_base = j.with_delta ? w->state.tree : NULL;
-	if (job_tree_start(&j) == -1)
-		goto out;
+	j.tree_inline = 1;
 
 	if (j.with_delta) {
 		struct buf	hdr;
@@ -1195,16 +1366,22 @@ rrdp_writer_run(struct rrdp_writer *w, time_t now)
 		buf_free(&hdr);
 		if (j.delta_items == 0) {
 			/* Only changes that cancel out: no serial (never an
-			 * empty delta, RFC 8182 section 3.5.3). */
+			 * empty delta, RFC 8182 section 3.5.3), and the files
+			 * begun for it go now. */
 			store_commit(w->st);
 			in_read = 0;
+			twin_close(&j.delta, NULL);
+			job_remove_dir(&j);
 			w->state.change = last;
 			if (state_save(w->rrdp_dir, &w->state) == -1)
 				goto out;
 			rc = 0;
-			goto sweep;
+			goto out;
 		}
 	}
+	/* The tree thread runs while the snapshot streams. */
+	if (job_tree_start(&j) == -1)
+		goto out;
 	ph[0] = elapsed(&t0);
 	if (job_snapshot(&j) == -1)
 		goto out;
@@ -1304,12 +1481,6 @@ rrdp_writer_run(struct rrdp_writer *w, time_t now)
 	    (long long)w->state.snapshot_size, w->state.ndeltas,
 	    elapsed(&t0), ph[0], ph[1] - ph[0], ph[2] - ph[1], ph[3] - ph[2]);
 	rc = 1;
- sweep:
-	sweep_rrdp(w, now);
-	if (rsync_tree_expire(w->rsync_dir, now,
-	    (time_t)w->cfg->rsync_keep) == -1)
-		log_warn("%s: removing old rsync trees failed",
-		    w->rsync_dir);
  out:
 	if (in_read)
 		store_rollback(w->st);
@@ -1321,6 +1492,17 @@ rrdp_writer_run(struct rrdp_writer *w, time_t now)
 	state_clear(&next);
 	job_free(&j);
 	return rc;
+}
+
+int
+rrdp_writer_prepare(struct rrdp_writer *w, time_t now)
+{
+	sweep_rrdp(w, now);
+	if (rsync_tree_expire(w->rsync_dir, now,
+	    (time_t)w->cfg->rsync_keep) == -1)
+		log_warn("%s: removing old rsync trees failed",
+		    w->rsync_dir);
+	return rsync_tree_prepare(w->rsync_dir);
 }
 
 /* ---- the thread ---- */
@@ -1342,9 +1524,11 @@ rrdp_thread_main(void *arg)
 	int			 stop;
 
 	for (;;) {
-		rrdp_writer_run(t->w, time(NULL));
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += t->interval;
+		rrdp_writer_run(t->w, time(NULL));
+		/* The next rsync tree's links, while there is time. */
+		rrdp_writer_prepare(t->w, time(NULL));
 		pthread_mutex_lock(&t->mtx);
 		while (!t->stop && pthread_cond_timedwait(&t->wake, &t->mtx,
 		    &until) == 0)

@@ -75,13 +75,20 @@ struct rrdp_writer	*rrdp_writer_new(const struct config *,
 void			 rrdp_writer_free(struct rrdp_writer *);
 /*
  * One interval's work: a new serial if anything changed (or a session
- * reset is due), then removal of expired files.  Returns 1 if a serial
+ * reset is due).  Returns 1 if a serial
  * was written, 0 if there was nothing to do, -1 on error (logged; the
  * announced state is unchanged and the next run tries again).
  */
 int			 rrdp_writer_run(struct rrdp_writer *, time_t now);
 void			 rrdp_writer_status(struct rrdp_writer *,
 			    struct rrdp_status *);
+/*
+ * Idle-time work after a run: removal of files unreferenced for
+ * rrdp_keep and of trees retired for rsync_keep, and the hard-link copy
+ * of the current rsync tree that the next serial's tree starts from
+ * (rsync_tree_prepare).  0 or -1.
+ */
+int			 rrdp_writer_prepare(struct rrdp_writer *, time_t now);
 
 /* Thread running rrdp_writer_run every rrdp_interval seconds. */
 struct rrdp_thread;

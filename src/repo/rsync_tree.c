@@ -20,6 +20,7 @@
 #include "rsync_tree.h"
 
 #define RSYNC_TMP_PREFIX	".tmp-"
+#define RSYNC_NEXT_PREFIX	".next-"	/* a prepared copy of a tree */
 #define RSYNC_RETIRED		".retired"
 #define RSYNC_LINK_TMP		".current.tmp"
 /* Trees remembered as retired (one line each in .retired). */
@@ -212,6 +213,88 @@ rsync_tree_current(const char *dir)
 	return xstrdup(target + plen);
 }
 
+/*
+ * Take over trees/.next-BASE, the link copy rsync_tree_prepare() made
+ * after BASE became current, as the tree being built.  0; -1 if there is
+ * none (the caller links it now); -2 if the tree being built is lost.
+ */
+static int
+rsync_tree_adopt(struct rsync_tree *t, const char *trees, const char *base)
+{
+	struct buf	next;
+	int		rc = -1;
+
+	buf_init(&next);
+	buf_printf(&next, "%s/%s%s", trees, RSYNC_NEXT_PREFIX, base);
+	if (access(buf_str(&next), F_OK) == -1)
+		goto out;
+	close(t->rootfd);
+	t->rootfd = -1;
+	if (rmdir(t->tmp) == -1 || rename(buf_str(&next), t->tmp) == -1 ||
+	    (t->rootfd = open(t->tmp, O_RDONLY | O_DIRECTORY)) == -1) {
+		log_warn("rsync tree %s: adopting %s: %s", t->tmp,
+		    buf_str(&next), strerror(errno));
+		/* Start over empty; the caller links from the base. */
+		if (rm_tree(AT_FDCWD, t->tmp) == -1 ||
+		    mkdir(t->tmp, 0755) == -1 ||
+		    (t->rootfd = open(t->tmp, O_RDONLY | O_DIRECTORY)) == -1) {
+			log_err("rsync tree %s: %s", t->tmp, strerror(errno));
+			rc = -2;
+		}
+		goto out;
+	}
+	rc = 0;
+ out:
+	buf_free(&next);
+	return rc;
+}
+
+int
+rsync_tree_prepare(const char *dir)
+{
+	struct buf	 tmp, next;
+	char		*trees = path_join(dir, RSYNC_TREE_DIR);
+	char		*cur = rsync_tree_current(dir), *curpath = NULL;
+	int		 srcfd = -1, dstfd = -1, rc = -1;
+
+	buf_init(&tmp);
+	buf_init(&next);
+	if (cur == NULL) {
+		rc = 0;
+		goto out;
+	}
+	buf_printf(&next, "%s/%s%s", trees, RSYNC_NEXT_PREFIX, cur);
+	if (access(buf_str(&next), F_OK) == 0) {
+		rc = 0;		/* made already */
+		goto out;
+	}
+	buf_printf(&tmp, "%s/%snext-%s", trees, RSYNC_TMP_PREFIX, cur);
+	curpath = path_join(trees, cur);
+	if (rm_tree(AT_FDCWD, buf_str(&tmp)) == -1 ||
+	    mkdir(buf_str(&tmp), 0755) == -1 ||
+	    (dstfd = open(buf_str(&tmp), O_RDONLY | O_DIRECTORY)) == -1 ||
+	    (srcfd = open(curpath, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)) == -1 ||
+	    link_tree(srcfd, dstfd) == -1 ||
+	    rename(buf_str(&tmp), buf_str(&next)) == -1) {
+		log_warn("rsync tree %s: preparing the next tree: %s",
+		    buf_str(&tmp), strerror(errno));
+		rm_tree(AT_FDCWD, buf_str(&tmp));
+		goto out;
+	}
+	rc = 0;
+ out:
+	if (srcfd != -1)
+		close(srcfd);
+	if (dstfd != -1)
+		close(dstfd);
+	buf_free(&tmp);
+	buf_free(&next);
+	free(curpath);
+	free(cur);
+	free(trees);
+	return rc;
+}
+
 struct rsync_tree *
 rsync_tree_new(const char *dir, const char *name, const char *base)
 {
@@ -219,7 +302,7 @@ rsync_tree_new(const char *dir, const char *name, const char *base)
 	char			*trees = path_join(dir, RSYNC_TREE_DIR);
 	char			*cur = NULL, *basepath = NULL;
 	struct buf		 b;
-	int			 basefd = -1;
+	int			 basefd = -1, adopted;
 
 	t->rootfd = -1;
 	t->dir = xstrdup(dir);
@@ -239,7 +322,12 @@ rsync_tree_new(const char *dir, const char *name, const char *base)
 		goto fail;
 	}
 	cur = rsync_tree_current(dir);
-	if (base != NULL && cur != NULL && strcmp(cur, base) == 0) {
+	if (base != NULL && cur != NULL && strcmp(cur, base) == 0 &&
+	    (adopted = rsync_tree_adopt(t, trees, base)) != -1) {
+		if (adopted == -2)
+			goto fail;
+		t->incremental = 1;
+	} else if (base != NULL && cur != NULL && strcmp(cur, base) == 0) {
 		basepath = path_join(trees, base);
 		if ((basefd = open(basepath, O_RDONLY | O_DIRECTORY |
 		    O_NOFOLLOW)) == -1 || link_tree(basefd, t->rootfd) == -1) {
@@ -548,6 +636,14 @@ rsync_tree_expire(const char *dir, time_t now, time_t keep)
 		    strlen(RSYNC_TMP_PREFIX)) == 0) {
 			if (rm_tree(dirfd(d), de->d_name) == 0)
 				removed++;
+			continue;
+		}
+		/* A prepared copy is of use only while its base is current. */
+		if (strncmp(de->d_name, RSYNC_NEXT_PREFIX,
+		    strlen(RSYNC_NEXT_PREFIX)) == 0) {
+			if (cur == NULL || strcmp(de->d_name +
+			    strlen(RSYNC_NEXT_PREFIX), cur) != 0)
+				rm_tree(dirfd(d), de->d_name);
 			continue;
 		}
 		for (known = 0, i = 0; i < n && !known; i++)

@@ -4,6 +4,9 @@
  *   DIR/current -> trees/NAME     the tree rsyncd serves (a symlink)
  *   DIR/trees/NAME/MODULE/...     one complete tree per serial
  *   DIR/trees/.tmp-NAME/          a tree being built (never served)
+ *   DIR/trees/.next-NAME/         a complete link copy of NAME, made in
+ *                                 the idle time after NAME became current,
+ *                                 taken over by the next tree
  *   DIR/.retired                  "NAME TIME" of trees no longer current
  *
  * A new tree starts as hard links to every file of the current one (so
@@ -58,6 +61,13 @@ int			 rsync_tree_commit(struct rsync_tree *, time_t now);
 /* Abandon a tree being built (removes it).  NULL-safe. */
 void			 rsync_tree_free(struct rsync_tree *);
 
+/*
+ * Make trees/.next-CURRENT, the hard-link copy of the current tree that
+ * the next rsync_tree_new() with CURRENT as base takes over instead of
+ * linking every file then: the links move off the path from a change to
+ * its announcement.  0 (also when there is nothing to do) or -1.
+ */
+int			 rsync_tree_prepare(const char *dir);
 /* The name `current` points at, in a new string, or NULL if none. */
 char			*rsync_tree_current(const char *dir);
 /*
