@@ -273,6 +273,26 @@ test_tree(void **state)
 	assert_int_equal(stat(path, &b), 0);
 	assert_int_equal(a.st_ino, b.st_ino);
 
+	/* The idle-time copy of t2 is what the next tree starts from. */
+	assert_int_equal(rsync_tree_prepare(dir), 0);
+	snprintf(path, sizeof(path), "%s/trees/.next-t2/m/a/x.roa", dir);
+	assert_int_equal(stat(path, &a), 0);
+	assert_non_null(t = rsync_tree_new(dir, "t4", "t2"));
+	assert_int_equal(rsync_tree_incremental(t), 1);
+	snprintf(path, sizeof(path), "%s/trees/.next-t2", dir);
+	assert_int_equal(stat(path, &a), -1);	/* adopted */
+	snprintf(path, sizeof(path), "%s/trees/.tmp-t4/m/a/x.roa", dir);
+	assert_int_equal(stat(path, &a), 0);
+	rsync_tree_free(t);
+	/* A copy whose base is no longer current is removed by expire. */
+	assert_int_equal(rsync_tree_prepare(dir), 0);
+	snprintf(path, sizeof(path), "%s/trees/.next-t1", dir);
+	assert_int_equal(mkdir(path, 0755), 0);
+	assert_int_equal(rsync_tree_expire(dir, now, 60), 0);
+	assert_int_equal(stat(path, &a), -1);
+	snprintf(path, sizeof(path), "%s/trees/.next-t2", dir);
+	assert_int_equal(stat(path, &a), 0);	/* current's copy stays */
+
 	/* A base that is not current: the caller must put everything. */
 	assert_non_null(t = rsync_tree_new(dir, "t3", "t1"));
 	assert_int_equal(rsync_tree_incremental(t), 0);
