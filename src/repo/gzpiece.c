@@ -1,3 +1,5 @@
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <zlib.h>
@@ -10,36 +12,83 @@
  * level buys little over level 1 and costs several times the CPU.
  */
 #define GZPIECE_LEVEL	1
+/*
+ * zlib's default memLevel.  Smaller ones shrink deflate's block buffer
+ * too (memLevel 1: 128 symbols a block), and a Huffman table per tiny
+ * block left base64 at 98% of its size instead of 76%.
+ */
+#define GZPIECE_MEMLEVEL 8
+
+/*
+ * One deflate stream per thread, reset for each piece: setting one up
+ * costs more than compressing a 2 KB object (its state is mmap'd and
+ * faulted in each time; measured per 2 KB object, with SHA-256 and
+ * base64: 80-110 us with a new stream, 21-27 us with a reused one).
+ */
+static pthread_key_t	gzpiece_key;
+static pthread_once_t	gzpiece_once = PTHREAD_ONCE_INIT;
+
+static void
+gzpiece_stream_free(void *arg)
+{
+	z_stream	*z = arg;
+
+	deflateEnd(z);
+	free(z);
+}
+
+static void
+gzpiece_key_init(void)
+{
+	if (pthread_key_create(&gzpiece_key, gzpiece_stream_free) != 0)
+		abort();
+}
+
+static z_stream *
+gzpiece_stream(void)
+{
+	z_stream	*z;
+
+	pthread_once(&gzpiece_once, gzpiece_key_init);
+	if ((z = pthread_getspecific(gzpiece_key)) != NULL)
+		return deflateReset(z) == Z_OK ? z : NULL;
+	if ((z = calloc(1, sizeof(*z))) == NULL)
+		return NULL;
+	/* Negative window bits: raw deflate, no zlib header (RFC 1951). */
+	if (deflateInit2(z, GZPIECE_LEVEL, Z_DEFLATED, -15, GZPIECE_MEMLEVEL,
+	    Z_DEFAULT_STRATEGY) != Z_OK) {
+		free(z);
+		return NULL;
+	}
+	if (pthread_setspecific(gzpiece_key, z) != 0) {
+		gzpiece_stream_free(z);
+		return NULL;
+	}
+	return z;
+}
 
 int
 gzpiece_make(const void *in, size_t len, struct buf *out, uint32_t *crc)
 {
-	z_stream	z;
-	size_t		bound;
-	int		rc = -1;
+	z_stream	*z;
+	size_t		 bound;
 
-	memset(&z, 0, sizeof(z));
-	/* Negative window bits: raw deflate, no zlib header (RFC 1951). */
-	if (deflateInit2(&z, GZPIECE_LEVEL, Z_DEFLATED, -15, 8,
-	    Z_DEFAULT_STRATEGY) != Z_OK)
+	if ((z = gzpiece_stream()) == NULL)
 		return -1;
 	/* deflateBound covers Z_FINISH; a full flush adds at most 6. */
-	bound = deflateBound(&z, (uLong)len) + 16;
+	bound = deflateBound(z, (uLong)len) + 16;
 	buf_reserve(out, bound);
-	z.next_in = (Bytef *)(uintptr_t)in;
-	z.avail_in = (uInt)len;
-	z.next_out = (Bytef *)out->data + out->len;
-	z.avail_out = (uInt)bound;
+	z->next_in = (Bytef *)(uintptr_t)in;
+	z->avail_in = (uInt)len;
+	z->next_out = (Bytef *)out->data + out->len;
+	z->avail_out = (uInt)bound;
 	/* Z_FULL_FLUSH: end on a byte boundary and forget the history. */
-	if (deflate(&z, Z_FULL_FLUSH) != Z_OK || z.avail_in != 0 ||
-	    z.avail_out == 0)
-		goto out;
-	out->len += bound - z.avail_out;
+	if (deflate(z, Z_FULL_FLUSH) != Z_OK || z->avail_in != 0 ||
+	    z->avail_out == 0)
+		return -1;
+	out->len += bound - z->avail_out;
 	*crc = (uint32_t)crc32(0L, in, (uInt)len);
-	rc = 0;
- out:
-	deflateEnd(&z);
-	return rc;
+	return 0;
 }
 
 void
