@@ -1,0 +1,475 @@
+/*
+ * One router session of rtrd: the cache side of RFC 8210.
+ *
+ * States:
+ *   CONNECTED    accepted; no PDU yet, so no protocol version
+ *   ESTABLISHED  the router's first query fixed the version (RFC 8210
+ *                section 7); queries are answered from the shared
+ *                responses, Serial Notify sent on every new serial
+ *   CLOSING      an Error Report is queued; once written, close
+ *   CLOSED       to be reaped by the server loop
+ * Every transition goes through session_fsm(), which logs it.
+ *
+ * Output is a short queue of references into shared buffers (struct
+ * rtr_blob) with an offset; nothing is copied per session.  A session
+ * whose queue grows beyond RTR_MAX_QUEUED, or whose socket takes nothing
+ * for stall_secs while output waits, is dropped: a router that stopped
+ * reading must not hold memory forever.
+ */
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bounds.h"
+#include "log.h"
+#include "pdu.h"
+#include "server.h"
+
+enum sess_state { SS_CONNECTED, SS_ESTABLISHED, SS_CLOSING, SS_CLOSED };
+enum sess_event { EV_QUERY, EV_BAD_PDU, EV_ERROR_RECEIVED, EV_EOF,
+	EV_IO_ERROR, EV_STALLED, EV_FLOODED, EV_FLUSHED };
+
+static const char *const state_names[] = {
+	"CONNECTED", "ESTABLISHED", "CLOSING", "CLOSED"
+};
+static const char *const event_names[] = {
+	"query", "bad PDU", "Error Report received", "end of stream",
+	"I/O error", "output stalled", "too many queued responses",
+	"output flushed"
+};
+
+struct out_item {
+	struct rtr_blob	*blob;
+	size_t		 off;
+};
+
+struct rtr_session {
+	int			 kind;		/* FD_SESSION: first, for epoll */
+	int			 fd;
+	struct rtr_server	*srv;
+	struct rtr_session	*prev, *next;
+	char			 peer[80];
+	enum sess_state		 state;
+	int			 version;	/* -1 until negotiated */
+	struct buf		 in;
+	struct out_item		 q[RTR_MAX_QUEUED];
+	size_t			 qhead, qlen;
+	int			 polling_out;
+	time_t			 last_progress;
+};
+
+time_t
+rtr_monotime(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+size_t
+rtr_blob_pdus(const struct rtr_blob *b)
+{
+	size_t		off = 0, n = 0;
+	uint32_t	len;
+
+	while (off + RTR_HEADER_LEN <= b->len) {
+		memcpy(&len, b->data + off + 4, 4);
+		len = ntohl(len);
+		if (len < RTR_HEADER_LEN)
+			break;
+		off += len;
+		n++;
+	}
+	return n;
+}
+
+static void
+session_fsm(struct rtr_session *s, enum sess_event ev, enum sess_state next)
+{
+	if (s->state == next)
+		return;
+	log_debug("rtr %s: %s -> %s on %s", s->peer, state_names[s->state],
+	    state_names[next], event_names[ev]);
+	if (s->state == SS_ESTABLISHED && s->version >= 0)
+		s->srv->by_version[s->version]--;
+	if (next == SS_ESTABLISHED)
+		s->srv->by_version[s->version]++;
+	if (next == SS_CLOSED && (ev == EV_STALLED || ev == EV_FLOODED)) {
+		s->srv->stats.sessions_dropped++;
+		log_warn("rtr %s: dropped: %s", s->peer, event_names[ev]);
+	}
+	s->state = next;
+}
+
+static void
+set_pollout(struct rtr_session *s, int on)
+{
+	struct epoll_event	ev;
+
+	if (s->polling_out == on || s->state == SS_CLOSED)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN | (on ? EPOLLOUT : 0);
+	ev.data.ptr = s;
+	if (epoll_ctl(s->srv->epfd, EPOLL_CTL_MOD, s->fd, &ev) == -1)
+		fatalx("epoll_ctl: %s", strerror(errno));
+	s->polling_out = on;
+}
+
+struct rtr_session *
+rtr_session_new(struct rtr_server *srv, int fd, const char *peer)
+{
+	struct rtr_session	*s;
+	struct epoll_event	 ev;
+
+	s = xcalloc(1, sizeof(*s));
+	s->kind = FD_SESSION;
+	s->fd = fd;
+	s->srv = srv;
+	s->version = -1;
+	s->state = SS_CONNECTED;
+	s->last_progress = rtr_monotime();
+	snprintf(s->peer, sizeof(s->peer), "%s", peer);
+	buf_init(&s->in);
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.ptr = s;
+	if (epoll_ctl(srv->epfd, EPOLL_CTL_ADD, fd, &ev) == -1)
+		fatalx("epoll_ctl: %s", strerror(errno));
+	s->next = srv->sessions;
+	if (s->next)
+		s->next->prev = s;
+	srv->sessions = s;
+	srv->nsessions++;
+	srv->stats.sessions_total++;
+	log_info("rtr %s: connected", peer);
+	return s;
+}
+
+/* Queue a reference to b (taken over). */
+static void
+enqueue(struct rtr_session *s, struct rtr_blob *b)
+{
+	if (s->qlen == RTR_MAX_QUEUED) {
+		rtr_blob_unref(b);
+		session_fsm(s, EV_FLOODED, SS_CLOSED);
+		return;
+	}
+	if (s->qlen == 0)
+		s->last_progress = rtr_monotime();
+	s->q[(s->qhead + s->qlen) % RTR_MAX_QUEUED].blob = b;
+	s->q[(s->qhead + s->qlen) % RTR_MAX_QUEUED].off = 0;
+	s->qlen++;
+	s->srv->stats.pdus_sent += rtr_blob_pdus(b);
+}
+
+/* Write as much queued output as the socket takes, in large writev calls. */
+static void
+flush(struct rtr_session *s)
+{
+	struct iovec	 iov[RTR_MAX_QUEUED];
+	struct out_item	*it;
+	ssize_t		 n;
+	size_t		 i, cnt, left;
+
+	while (s->qlen > 0 && s->state != SS_CLOSED) {
+		for (cnt = 0; cnt < s->qlen; cnt++) {
+			it = &s->q[(s->qhead + cnt) % RTR_MAX_QUEUED];
+			iov[cnt].iov_base = it->blob->data + it->off;
+			iov[cnt].iov_len = it->blob->len - it->off;
+		}
+		n = writev(s->fd, iov, (int)cnt);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			log_info("rtr %s: write: %s", s->peer, strerror(errno));
+			session_fsm(s, EV_IO_ERROR, SS_CLOSED);
+			return;
+		}
+		s->srv->stats.bytes_sent += (uint64_t)n;
+		s->last_progress = rtr_monotime();
+		left = (size_t)n;
+		for (i = 0; i < cnt && left > 0; i++) {
+			it = &s->q[s->qhead];
+			if (left < it->blob->len - it->off) {
+				it->off += left;
+				break;
+			}
+			left -= it->blob->len - it->off;
+			rtr_blob_unref(it->blob);
+			it->blob = NULL;
+			s->qhead = (s->qhead + 1) % RTR_MAX_QUEUED;
+			s->qlen--;
+		}
+	}
+	if (s->qlen == 0 && s->state == SS_CLOSING) {
+		session_fsm(s, EV_FLUSHED, SS_CLOSED);
+		return;
+	}
+	set_pollout(s, s->qlen > 0);
+}
+
+/* Queue a small PDU written by fn into its own buffer. */
+static struct rtr_blob *
+small_blob(struct buf *b)
+{
+	return rtr_blob_new(b);
+}
+
+/*
+ * Send an Error Report carrying the offending PDU; fatal errors close the
+ * session once it is written (RFC 8210 section 5.11, section 12).
+ */
+static void
+send_error(struct rtr_session *s, int v, enum rtr_error_code code,
+    const uint8_t *pdu, size_t pdu_len, const char *why, int fatal)
+{
+	struct buf	b;
+
+	log_warn("rtr %s: sending Error Report (%s): %s", s->peer,
+	    rtr_error_name(code), why);
+	buf_init(&b);
+	rtr_pdu_error_report(&b, v, code, pdu, pdu_len, why);
+	enqueue(s, small_blob(&b));
+	s->srv->stats.errors_sent++;
+	if (fatal && s->state != SS_CLOSED)
+		session_fsm(s, EV_BAD_PDU, SS_CLOSING);
+}
+
+static void
+answer_query(struct rtr_session *s, const struct rtr_pdu *pdu,
+    const uint8_t *raw)
+{
+	struct rtr_server	*srv = s->srv;
+	struct rtr_blob		*b;
+	struct buf		 tmp;
+
+	if (!srv->cache.has_data) {
+		/* RFC 8210 section 12: No Data Available is not fatal. */
+		send_error(s, s->version, RTR_ERR_NO_DATA, raw, pdu->length,
+		    "no valid input loaded yet", 0);
+		return;
+	}
+	if (pdu->type == RTR_RESET_QUERY) {
+		srv->stats.reset_queries++;
+		enqueue(s, rtr_cache_full(&srv->cache, s->version));
+		return;
+	}
+	srv->stats.serial_queries++;
+	/* A query for another session (we restarted) or a serial we do
+	 * not hold: Cache Reset, and the router sends a Reset Query
+	 * (RFC 8210 section 5.9). */
+	b = NULL;
+	if (pdu->session == srv->cache.session_id)
+		b = rtr_cache_delta(&srv->cache, s->version, pdu->serial);
+	if (b == NULL) {
+		log_info("rtr %s: Serial Query session %u serial %u: Cache Reset",
+		    s->peer, pdu->session, pdu->serial);
+		srv->stats.cache_resets++;
+		buf_init(&tmp);
+		rtr_pdu_cache_reset(&tmp, s->version);
+		b = small_blob(&tmp);
+	}
+	enqueue(s, b);
+}
+
+/* One decoded PDU from the router. */
+static void
+handle_pdu(struct rtr_session *s, const struct rtr_pdu *pdu, const uint8_t *raw)
+{
+	char	text[RTR_MAX_ERROR_TEXT + 1];
+	size_t	i, n;
+
+	if (pdu->type == RTR_ERROR_REPORT) {
+		/* Never answer an Error Report with one (section 5.11). */
+		n = pdu->err_text_len < RTR_MAX_ERROR_TEXT ?
+		    pdu->err_text_len : RTR_MAX_ERROR_TEXT;
+		for (i = 0; i < n; i++)
+			text[i] = pdu->err_text[i] >= 0x20 &&
+			    pdu->err_text[i] < 0x7f ? (char)pdu->err_text[i] : '?';
+		text[n] = '\0';
+		log_warn("rtr %s: Error Report received: %s: %s", s->peer,
+		    rtr_error_name(pdu->session), text);
+		s->srv->stats.errors_received++;
+		/* No Data Available is not fatal; every other code is. */
+		if (pdu->session != RTR_ERR_NO_DATA)
+			session_fsm(s, EV_ERROR_RECEIVED, SS_CLOSED);
+		return;
+	}
+	if (s->state == SS_CONNECTED) {
+		/* The router's first PDU sets the version (section 7). */
+		s->version = pdu->version;
+		session_fsm(s, EV_QUERY, SS_ESTABLISHED);
+		log_info("rtr %s: protocol version %d", s->peer, s->version);
+	} else if (pdu->version != s->version) {
+		send_error(s, s->version, RTR_ERR_UNEXPECTED_VERSION, raw,
+		    pdu->length, "RFC 8210 section 7: version changed "
+		    "within the session", 1);
+		return;
+	}
+	if (pdu->type != RTR_RESET_QUERY && pdu->type != RTR_SERIAL_QUERY) {
+		send_error(s, s->version, RTR_ERR_INVALID_REQUEST, raw,
+		    pdu->length, "RFC 8210 section 5: a router sends only "
+		    "Reset Query, Serial Query and Error Report", 1);
+		return;
+	}
+	answer_query(s, pdu, raw);
+}
+
+void
+rtr_session_readable(struct rtr_session *s)
+{
+	struct rtr_pdu		 pdu;
+	enum rtr_error_code	 code;
+	const char		*why;
+	size_t			 off, bad_len;
+	ssize_t			 n;
+	int			 r, v;
+
+	if (s->state == SS_CLOSED)
+		return;
+	buf_reserve(&s->in, 4096);
+	n = read(s->fd, s->in.data + s->in.len, s->in.cap - s->in.len);
+	if (n == -1) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return;
+		log_info("rtr %s: read: %s", s->peer, strerror(errno));
+		session_fsm(s, EV_IO_ERROR, SS_CLOSED);
+		return;
+	}
+	if (n == 0) {
+		log_info("rtr %s: closed by the router", s->peer);
+		session_fsm(s, EV_EOF, SS_CLOSED);
+		return;
+	}
+	if (s->state == SS_CLOSING)
+		return;		/* nothing more is read after an error */
+	s->in.len += (size_t)n;
+	off = 0;
+	while (s->state == SS_CONNECTED || s->state == SS_ESTABLISHED) {
+		r = rtr_pdu_decode(s->in.data + off, s->in.len - off, &pdu,
+		    &code, &why, &bad_len);
+		if (r == 0)
+			break;
+		if (r < 0) {
+			/* Report in the session's version; before it is
+			 * known, in the PDU's if we speak it, else ours. */
+			v = s->version >= 0 ? s->version :
+			    pdu.version <= RTR_VERSION_MAX ? pdu.version :
+			    RTR_VERSION_MAX;
+			if (code == RTR_ERR_UNSUPPORTED_VERSION)
+				v = s->version >= 0 ? s->version : RTR_VERSION_MAX;
+			send_error(s, v, code, s->in.data + off, bad_len, why, 1);
+			break;
+		}
+		handle_pdu(s, &pdu, s->in.data + off);
+		off += (size_t)r;
+	}
+	if (off > 0) {
+		memmove(s->in.data, s->in.data + off, s->in.len - off);
+		s->in.len -= off;
+	}
+	flush(s);
+}
+
+struct rtr_session *
+rtr_session_next(struct rtr_session *s)
+{
+	return s->next;
+}
+
+void
+rtr_session_writable(struct rtr_session *s)
+{
+	flush(s);
+}
+
+void
+rtr_session_notify(struct rtr_session *s)
+{
+	struct rtr_server	*srv = s->srv;
+	struct buf		 b;
+	int			 v = s->version;
+
+	if (s->state != SS_ESTABLISHED)
+		return;
+	/* A response already on its way makes the hint redundant. */
+	if (s->qlen > 0)
+		return;
+	if (srv->notify[v] == NULL) {
+		buf_init(&b);
+		rtr_pdu_serial_notify(&b, v, srv->cache.session_id,
+		    srv->cache.serial);
+		srv->notify[v] = rtr_blob_new(&b);
+	}
+	enqueue(s, rtr_blob_ref(srv->notify[v]));
+	flush(s);
+}
+
+void
+rtr_session_tick(struct rtr_session *s, time_t now)
+{
+	if (s->qlen > 0 && s->state != SS_CLOSED &&
+	    now - s->last_progress >= (time_t)s->srv->cfg->stall_secs)
+		session_fsm(s, EV_STALLED, SS_CLOSED);
+}
+
+static void
+session_free(struct rtr_session *s)
+{
+	struct rtr_server	*srv = s->srv;
+
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		srv->sessions = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	srv->nsessions--;
+	if (s->state == SS_ESTABLISHED)
+		srv->by_version[s->version]--;
+	while (s->qlen > 0) {
+		rtr_blob_unref(s->q[s->qhead].blob);
+		s->qhead = (s->qhead + 1) % RTR_MAX_QUEUED;
+		s->qlen--;
+	}
+	epoll_ctl(srv->epfd, EPOLL_CTL_DEL, s->fd, NULL);
+	close(s->fd);
+	buf_free(&s->in);
+	free(s);
+}
+
+void
+rtr_session_reap(struct rtr_server *srv)
+{
+	struct rtr_session	*s, *next;
+
+	for (s = srv->sessions; s != NULL; s = next) {
+		next = s->next;
+		if (s->state == SS_CLOSED) {
+			log_info("rtr %s: closed", s->peer);
+			session_free(s);
+		}
+	}
+}
+
+void
+rtr_session_free_all(struct rtr_server *srv)
+{
+	while (srv->sessions != NULL) {
+		srv->sessions->state = SS_CLOSED;
+		session_free(srv->sessions);
+	}
+}
