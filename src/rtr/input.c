@@ -287,7 +287,13 @@ scalar(struct rtr_input *in, const char *s, size_t n, int is_string)
 			return in->has_asn;
 		}
 		if (keyis(in, "ski")) {
-			if (!is_string || n != 40 || hex_decode(in->ski, 20, s) == -1)
+			char	hex[41];
+
+			if (is_string && n == 40) {
+				memcpy(hex, s, 40);
+				hex[40] = '\0';
+			}
+			if (!is_string || n != 40 || hex_decode(in->ski, 20, hex) == -1)
 				return fail(in, "bad router key ski (want 40 hex digits)%s", "");
 			in->has_ski = 1;
 		} else if (keyis(in, "pubkey")) {
@@ -544,18 +550,32 @@ rtr_input_feed(struct rtr_input *in, const uint8_t *p, size_t n)
 		return -1;
 	if (yajl_parse(in->h, p, n) != yajl_status_ok) {
 		yajl_reason(in, p, n);
+		rtr_set_free(in->set);
 		return -1;
 	}
 	return 0;
 }
 
+static int	finish(struct rtr_input *);
+
 int
 rtr_input_finish(struct rtr_input *in, struct rtr_input_info *info)
 {
+	if (in->failed || finish(in) == -1) {
+		rtr_set_free(in->set);
+		return -1;
+	}
+	if (info)
+		*info = in->info;
+	return 0;
+}
+
+/* The end-of-document checks of rtr_input_finish. */
+static int
+finish(struct rtr_input *in)
+{
 	char	num[32];
 
-	if (in->failed)
-		return -1;
 	/* Without this a truncated document would pass. */
 	if (yajl_complete_parse(in->h) != yajl_status_ok) {
 		yajl_reason(in, NULL, 0);
@@ -574,8 +594,6 @@ rtr_input_finish(struct rtr_input *in, struct rtr_input_info *info)
 		}
 	}
 	rtr_set_normalize(in->set);
-	if (info)
-		*info = in->info;
 	return 0;
 }
 

@@ -28,9 +28,11 @@ struct rtr_input_info {
  * buildtime becomes optional).
  */
 struct rtr_input *rtr_input_new(struct rtr_set *set, time_t now, time_t max_age);
-/* Feed the next chunk.  0, or -1 on a syntax or content error. */
+/* Feed the next chunk.  0, or -1 on a syntax or content error (the set
+ * is then emptied: a partial set must never be used). */
 int	 rtr_input_feed(struct rtr_input *, const uint8_t *, size_t);
-/* End of document: 0 when it was complete and valid, else -1. */
+/* End of document: 0 when it was complete and valid, else -1 (set
+ * emptied). */
 int	 rtr_input_finish(struct rtr_input *, struct rtr_input_info *);
 /* Why it failed (valid until rtr_input_free). */
 const char *rtr_input_error(const struct rtr_input *);
