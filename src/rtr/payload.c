@@ -186,8 +186,8 @@ vrp_qcmp(const void *a, const void *b)
 	return rtr_vrp_cmp(a, b);
 }
 
-static int
-key_cmp(const struct rtr_rkey *a, const struct rtr_rkey *b)
+int
+rtr_rkey_cmp(const struct rtr_rkey *a, const struct rtr_rkey *b)
 {
 	int	c;
 
@@ -203,7 +203,7 @@ key_cmp(const struct rtr_rkey *a, const struct rtr_rkey *b)
 static int
 key_qcmp(const void *a, const void *b)
 {
-	return key_cmp(a, b);
+	return rtr_rkey_cmp(a, b);
 }
 
 static int
@@ -238,7 +238,7 @@ rtr_set_normalize(struct rtr_set *s)
 	if (s->nkeys > 1) {
 		qsort(s->keys, s->nkeys, sizeof(*s->keys), key_qcmp);
 		for (i = 1, j = 1; i < s->nkeys; i++) {
-			if (key_cmp(&s->keys[i], &s->keys[j - 1]) != 0)
+			if (rtr_rkey_cmp(&s->keys[i], &s->keys[j - 1]) != 0)
 				s->keys[j++] = s->keys[i];
 			else
 				free(s->keys[i].spki);
@@ -331,7 +331,7 @@ rtr_set_diff(const struct rtr_set *a, const struct rtr_set *b,
 		else if (j == b->nkeys)
 			c = -1;
 		else
-			c = key_cmp(&a->keys[i], &b->keys[j]);
+			c = rtr_rkey_cmp(&a->keys[i], &b->keys[j]);
 		if (c < 0)
 			push_key(d, &a->keys[i++], 0);
 		else if (c > 0)
@@ -394,7 +394,7 @@ rtr_set_compose(const struct rtr_set *x, const struct rtr_set *y,
 		else if (j == y->nkeys)
 			c = -1;
 		else
-			c = key_cmp(&x->keys[i], &y->keys[j]);
+			c = rtr_rkey_cmp(&x->keys[i], &y->keys[j]);
 		if (c < 0) {
 			push_key(out, &x->keys[i], x->keys[i].flags);
 			i++;
@@ -467,7 +467,7 @@ rtr_set_apply(struct rtr_set *s, const struct rtr_set *d)
 		else if (j == d->nkeys)
 			c = -1;
 		else
-			c = key_cmp(&s->keys[i], &d->keys[j]);
+			c = rtr_rkey_cmp(&s->keys[i], &d->keys[j]);
 		if (c < 0) {
 			push_key(&n, &s->keys[i], RTR_FLAG_ANNOUNCE);
 			i++;

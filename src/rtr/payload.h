@@ -71,6 +71,7 @@ void	rtr_set_add_aspa(struct rtr_set *, uint32_t customer,
 void	rtr_set_normalize(struct rtr_set *);
 size_t	rtr_set_count(const struct rtr_set *);
 int	rtr_vrp_cmp(const struct rtr_vrp *, const struct rtr_vrp *);
+int	rtr_rkey_cmp(const struct rtr_rkey *, const struct rtr_rkey *);
 
 /* d = the change from a to b (both normalized); d is initialised here. */
 void	rtr_set_diff(const struct rtr_set *a, const struct rtr_set *b,
