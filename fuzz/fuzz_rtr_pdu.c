@@ -28,6 +28,8 @@ reencode(const struct rtr_pdu *p, const uint8_t *raw)
 		rtr_pdu_serial_query(&b, p->version, p->session, p->serial);
 		break;
 	case RTR_RESET_QUERY:
+		if (p->session != 0)
+			goto out;	/* the zero field is not checked */
 		rtr_pdu_reset_query(&b, p->version);
 		break;
 	case RTR_IPV4_PREFIX:

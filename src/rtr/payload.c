@@ -11,8 +11,13 @@
  * already has (RFC 8210 section 5.3 and draft-ietf-sidrops-8210bis
  * section 11).
  */
+#define _GNU_SOURCE		/* memfd_create(2) */
+#include <sys/mman.h>
+
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "log.h"
@@ -551,6 +556,39 @@ rtr_set_encode(struct buf *b, const struct rtr_set *s, int v, int full)
 
 /* --- shared encoded responses --- */
 
+/* Move a large blob into a sealed memfd; on any failure it stays on
+ * the heap (correct, only slower). */
+static void
+blob_to_memfd(struct rtr_blob *bl)
+{
+	size_t	 off = 0;
+	ssize_t	 n;
+	void	*map;
+	int	 fd;
+
+	if ((fd = memfd_create("rtr-response", MFD_CLOEXEC |
+	    MFD_ALLOW_SEALING)) == -1)
+		return;
+	while (off < bl->len) {
+		n = write(fd, bl->data + off, bl->len - off);
+		if (n <= 0) {
+			close(fd);
+			return;
+		}
+		off += (size_t)n;
+	}
+	fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE |
+	    F_SEAL_SEAL);
+	map = mmap(NULL, bl->len, PROT_READ, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED) {
+		close(fd);
+		return;
+	}
+	free(bl->data);
+	bl->data = map;
+	bl->fd = fd;
+}
+
 struct rtr_blob *
 rtr_blob_new(struct buf *b)
 {
@@ -558,7 +596,10 @@ rtr_blob_new(struct buf *b)
 
 	bl = xcalloc(1, sizeof(*bl));
 	bl->refs = 1;
+	bl->fd = -1;
 	bl->data = buf_release(b, &bl->len);
+	if (bl->len >= RTR_BLOB_MEMFD_MIN)
+		blob_to_memfd(bl);
 	return bl;
 }
 
@@ -574,7 +615,11 @@ rtr_blob_unref(struct rtr_blob *bl)
 {
 	if (bl == NULL || --bl->refs > 0)
 		return;
-	free(bl->data);
+	if (bl->fd != -1) {
+		munmap(bl->data, bl->len);
+		close(bl->fd);
+	} else
+		free(bl->data);
 	free(bl);
 }
 

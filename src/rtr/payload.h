@@ -86,12 +86,19 @@ void	rtr_set_apply(struct rtr_set *s, const struct rtr_set *d);
  * (equal, greater, or the undefined case of a distance of exactly 2^31). */
 int	rtr_serial_lt(uint32_t a, uint32_t b);
 
-/* Encoded PDUs shared by sessions; freed when the last reference goes. */
+/*
+ * Encoded PDUs shared by sessions; freed when the last reference goes.
+ * Large ones (full sets) live in a sealed memfd mapped read-only: data
+ * points at the mapping and sessions hand the pages to the kernel with
+ * sendfile(2) instead of copying them into every socket.
+ */
 struct rtr_blob {
 	unsigned	 refs;
 	size_t		 len;
 	uint8_t		*data;
+	int		 fd;		/* memfd, or -1 */
 };
+#define RTR_BLOB_MEMFD_MIN	(256u * 1024)
 /* Takes over the bytes of b (left empty). */
 struct rtr_blob	*rtr_blob_new(struct buf *b);
 struct rtr_blob	*rtr_blob_ref(struct rtr_blob *);

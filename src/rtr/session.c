@@ -17,6 +17,7 @@
  * reading must not hold memory forever.
  */
 #include <sys/epoll.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -173,22 +174,36 @@ enqueue(struct rtr_session *s, struct rtr_blob *b)
 	s->srv->stats.pdus_sent += rtr_blob_pdus(b);
 }
 
-/* Write as much queued output as the socket takes, in large writev calls. */
+/*
+ * Write as much queued output as the socket takes: large shared
+ * responses with sendfile(2) from their memfd (no copy into the socket),
+ * runs of small ones with one writev(2).
+ */
 static void
 flush(struct rtr_session *s)
 {
 	struct iovec	 iov[RTR_MAX_QUEUED];
 	struct out_item	*it;
 	ssize_t		 n;
+	off_t		 o;
 	size_t		 i, cnt, left;
 
 	while (s->qlen > 0 && s->state != SS_CLOSED) {
-		for (cnt = 0; cnt < s->qlen; cnt++) {
-			it = &s->q[(s->qhead + cnt) % RTR_MAX_QUEUED];
-			iov[cnt].iov_base = it->blob->data + it->off;
-			iov[cnt].iov_len = it->blob->len - it->off;
+		it = &s->q[s->qhead];
+		if (it->blob->fd != -1) {
+			o = (off_t)it->off;
+			n = sendfile(s->fd, it->blob->fd, &o,
+			    it->blob->len - it->off);
+		} else {
+			for (cnt = 0; cnt < s->qlen; cnt++) {
+				it = &s->q[(s->qhead + cnt) % RTR_MAX_QUEUED];
+				if (it->blob->fd != -1)
+					break;
+				iov[cnt].iov_base = it->blob->data + it->off;
+				iov[cnt].iov_len = it->blob->len - it->off;
+			}
+			n = writev(s->fd, iov, (int)cnt);
 		}
-		n = writev(s->fd, iov, (int)cnt);
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
@@ -201,7 +216,7 @@ flush(struct rtr_session *s)
 		s->srv->stats.bytes_sent += (uint64_t)n;
 		s->last_progress = rtr_monotime();
 		left = (size_t)n;
-		for (i = 0; i < cnt && left > 0; i++) {
+		for (i = 0; s->qlen > 0 && left > 0; i++) {
 			it = &s->q[s->qhead];
 			if (left < it->blob->len - it->off) {
 				it->off += left;
