@@ -5,7 +5,7 @@ BUILD_FUZZ	?= build-fuzz
 JOBS		?= $(shell nproc)
 DEMO		?= var/demo
 
-.PHONY: all deps build run check check-asan fuzz bench clean
+.PHONY: all deps build run check check-asan fuzz bench bench-rtr clean
 
 all: build
 
@@ -39,6 +39,10 @@ fuzz: deps
 
 bench: build
 	bench/run-pubload.sh $(BUILD)/bin
+
+# rtrd beside StayRTR (500,000 and 1,000,000 VRPs); see README.md.
+bench-rtr: build
+	bench/run-rtrbench.sh $(BUILD)/bin
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)
