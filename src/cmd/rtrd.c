@@ -17,6 +17,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 "usage: rtrd --json FILE_OR_URL --listen ADDR:PORT [--listen ...]\n"
+"            [--tls-listen ADDR:PORT --tls-cert FILE --tls-key FILE]\n"
 "            [--slurm FILE] [--refresh N] [--retry N] [--expire N]\n"
 "            [--max-age SECONDS] [--interval SECONDS] [--history N]\n"
 "            [--metrics ADDR:PORT] [--serial N] [--session-id N]\n"
@@ -37,6 +38,10 @@ usage(FILE *f)
 "                      with a conditional GET\n"
 "  --listen ADDR:PORT  listen for routers (TCP); IPv6 as [ADDR]:PORT;\n"
 "                      repeat for several addresses (at most %d)\n"
+"  --tls-listen ADDR:PORT  RTR over TLS (RFC 8210 section 9; port 324 is\n"
+"                      the assigned one); repeatable; needs --tls-cert\n"
+"                      and --tls-key (PEM); routers are not asked for a\n"
+"                      certificate\n"
 "  --slurm FILE        RFC 8416 local exceptions, reloaded with the input\n"
 "  --refresh N         End of Data refresh interval, 1..86400 (3600)\n"
 "  --retry N           End of Data retry interval, 1..7200 (600)\n"
@@ -95,6 +100,9 @@ main(int argc, char *argv[])
 		{ "json", required_argument, NULL, 'j' },
 		{ "listen", required_argument, NULL, 'l' },
 		{ "slurm", required_argument, NULL, 's' },
+		{ "tls-listen", required_argument, NULL, 'L' },
+		{ "tls-cert", required_argument, NULL, 'C' },
+		{ "tls-key", required_argument, NULL, 'K' },
 		{ "refresh", required_argument, NULL, 'r' },
 		{ "retry", required_argument, NULL, 't' },
 		{ "expire", required_argument, NULL, 'e' },
@@ -117,7 +125,7 @@ main(int argc, char *argv[])
 	int			 c, use_syslog = 0;
 
 	rtr_server_config_defaults(&cfg);
-	while ((c = getopt_long(argc, argv, "j:l:s:r:t:e:a:i:H:m:S:I:M:T:yDVh",
+	while ((c = getopt_long(argc, argv, "j:l:s:L:C:K:r:t:e:a:i:H:m:S:I:M:T:yDVh",
 	    opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
@@ -133,6 +141,20 @@ main(int argc, char *argv[])
 			break;
 		case 's':
 			cfg.slurm = optarg;
+			break;
+		case 'L':
+			if (cfg.ntls_listen == RTR_MAX_LISTEN) {
+				fprintf(stderr, "rtrd: at most %d --tls-listen\n",
+				    RTR_MAX_LISTEN);
+				return 2;
+			}
+			cfg.tls_listen[cfg.ntls_listen++] = optarg;
+			break;
+		case 'C':
+			cfg.tls_cert = optarg;
+			break;
+		case 'K':
+			cfg.tls_key = optarg;
 			break;
 		/* RFC 8210 section 6: the ranges of the three timers. */
 		case 'r':
@@ -188,7 +210,8 @@ main(int argc, char *argv[])
 			return 2;
 		}
 	}
-	if (optind != argc || cfg.input == NULL || cfg.nlisten == 0) {
+	if (optind != argc || cfg.input == NULL ||
+	    cfg.nlisten + cfg.ntls_listen == 0) {
 		usage(stderr);
 		return 2;
 	}

@@ -263,10 +263,13 @@ mono(void)
 	return ts.tv_sec;
 }
 
-/* Make cache i the active one: print the change from the old view. */
+/*
+ * Make cache `to` the active one: print its set the first time, else the
+ * change from what was shown (view), which then becomes its set.
+ */
 static void
-switch_to(struct rtr_client *c, int from, int to, enum format f, int *printed,
-    int once)
+switch_to(struct rtr_client *c, int to, struct rtr_set *view, enum format f,
+    int *printed, int once)
 {
 	struct rtr_set	d;
 
@@ -276,10 +279,12 @@ switch_to(struct rtr_client *c, int from, int to, enum format f, int *printed,
 		if (once)
 			return;		/* the output is only the set */
 	} else {
-		rtr_set_diff(&c[from].set, &c[to].set, &d);
+		rtr_set_diff(view, &c[to].set, &d);
 		print_changes(&d);
 		rtr_set_free(&d);
 	}
+	rtr_set_free(view);
+	rtr_set_copy(view, &c[to].set);
 	printf("# switched to %s (version %d, session %u, serial %u)\n",
 	    c[to].name, c[to].version, c[to].session_id, c[to].serial);
 	fflush(stdout);
@@ -293,10 +298,12 @@ static int
 follow(struct rtr_client *c, int n, enum format f, int once, int timeout_ms,
     unsigned retry_opt)
 {
-	struct rtr_set	 d;
+	struct rtr_set	 d, view;
 	time_t		 next_refresh = 0, next_probe = 0, last_ok = 0;
 	unsigned	 retry;
 	int		 active = -1, i, r, printed = 0, rc;
+
+	rtr_set_init(&view);
 
 	for (;;) {
 		retry = retry_opt ? retry_opt : active >= 0 &&
@@ -306,8 +313,10 @@ follow(struct rtr_client *c, int n, enum format f, int once, int timeout_ms,
 				if (full_sync(&c[i], timeout_ms) == 0)
 					break;
 			if (i == n) {
-				if (once)
+				if (once) {
+					rtr_set_free(&view);
 					return 2;
+				}
 				/* RFC 8210 section 6: data older than expire
 				 * must not be used any more. */
 				if (printed && last_ok && c[0].timers.expire &&
@@ -319,9 +328,11 @@ follow(struct rtr_client *c, int n, enum format f, int once, int timeout_ms,
 				nanosleep(&ts, NULL);
 				continue;
 			}
-			switch_to(c, printed ? 0 : i, i, f, &printed, once);
-			if (once)
+			switch_to(c, i, &view, f, &printed, once);
+			if (once) {
+				rtr_set_free(&view);
 				return 0;
+			}
 			active = i;
 			last_ok = mono();
 			next_refresh = mono() + (c[i].timers.refresh ?
@@ -348,7 +359,7 @@ follow(struct rtr_client *c, int n, enum format f, int once, int timeout_ms,
 					break;
 			}
 			if (i < n) {
-				switch_to(c, active, i, f, &printed, 0);
+				switch_to(c, i, &view, f, &printed, 0);
 				active = i;
 				last_ok = mono();
 				next_refresh = mono() + (c[i].timers.refresh ?
@@ -364,7 +375,7 @@ follow(struct rtr_client *c, int n, enum format f, int once, int timeout_ms,
 				if (full_sync(&c[i], timeout_ms) == 0)
 					break;
 			if (i < active) {
-				switch_to(c, active, i, f, &printed, 0);
+				switch_to(c, i, &view, f, &printed, 0);
 				rtr_client_close(&c[active]);
 				active = i;
 				next_refresh = mono() + (c[i].timers.refresh ?
@@ -381,6 +392,8 @@ follow(struct rtr_client *c, int n, enum format f, int once, int timeout_ms,
 			}
 			if (rc == 0) {
 				print_changes(&d);
+				rtr_set_free(&view);
+				rtr_set_copy(&view, &c[active].set);
 				printf("# serial %u from %s\n", c[active].serial,
 				    c[active].name);
 				fflush(stdout);

@@ -14,6 +14,8 @@
 #define _GNU_SOURCE		/* memfd_create(2) */
 #include <sys/mman.h>
 
+#include <arpa/inet.h>
+
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -271,6 +273,24 @@ rtr_set_normalize(struct rtr_set *s)
 		}
 		s->naspas = j;
 	}
+}
+
+void
+rtr_set_copy(struct rtr_set *dst, const struct rtr_set *src)
+{
+	size_t	i;
+
+	rtr_set_init(dst);
+	if (src->nvrps) {
+		dst->vrps = xmalloc(src->nvrps * sizeof(*dst->vrps));
+		memcpy(dst->vrps, src->vrps, src->nvrps * sizeof(*dst->vrps));
+		dst->nvrps = dst->vcap = src->nvrps;
+	}
+	for (i = 0; i < src->nkeys; i++)
+		push_key(dst, &src->keys[i], src->keys[i].flags);
+	for (i = 0; i < src->naspas; i++)
+		rtr_set_add_aspa(dst, src->aspas[i].customer, src->aspas[i].prov,
+		    src->aspas[i].nprov);
 }
 
 /* --- diffs --- */
@@ -556,6 +576,24 @@ rtr_set_encode(struct buf *b, const struct rtr_set *s, int v, int full)
 
 /* --- shared encoded responses --- */
 
+/* PDUs in encoded data (framed by their length fields). */
+static size_t
+count_pdus(const uint8_t *p, size_t len)
+{
+	size_t		off = 0, n = 0;
+	uint32_t	l;
+
+	while (off + RTR_HEADER_LEN <= len) {
+		memcpy(&l, p + off + 4, 4);
+		l = ntohl(l);
+		if (l < RTR_HEADER_LEN)
+			break;
+		off += l;
+		n++;
+	}
+	return n;
+}
+
 /* Move a large blob into a sealed memfd; on any failure it stays on
  * the heap (correct, only slower). */
 static void
@@ -598,6 +636,7 @@ rtr_blob_new(struct buf *b)
 	bl->refs = 1;
 	bl->fd = -1;
 	bl->data = buf_release(b, &bl->len);
+	bl->npdus = count_pdus(bl->data, bl->len);
 	if (bl->len >= RTR_BLOB_MEMFD_MIN)
 		blob_to_memfd(bl);
 	return bl;

@@ -67,6 +67,8 @@ void	rtr_set_add_key(struct rtr_set *, const uint8_t ski[20], uint32_t asn,
 	    const uint8_t *spki, size_t len);
 void	rtr_set_add_aspa(struct rtr_set *, uint32_t customer,
 	    const uint32_t *prov, size_t n);
+/* dst = a copy of the normalized set src (dst initialised here). */
+void	rtr_set_copy(struct rtr_set *dst, const struct rtr_set *src);
 /* Sort, remove duplicates, merge ASPAs of one customer (union). */
 void	rtr_set_normalize(struct rtr_set *);
 size_t	rtr_set_count(const struct rtr_set *);
@@ -97,6 +99,7 @@ struct rtr_blob {
 	size_t		 len;
 	uint8_t		*data;
 	int		 fd;		/* memfd, or -1 */
+	size_t		 npdus;		/* PDUs in data, for the metrics */
 };
 #define RTR_BLOB_MEMFD_MIN	(256u * 1024)
 /* Takes over the bytes of b (left empty). */

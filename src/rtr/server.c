@@ -22,6 +22,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include "bounds.h"
 #include "fetch.h"
 #include "input.h"
@@ -31,8 +34,9 @@
 #include "slurm.h"
 
 struct listener {
-	int	kind;		/* FD_LISTENER or FD_METRICS_LISTENER */
+	int	kind;		/* FD_LISTENER */
 	int	fd;
+	int	tls;
 	char	name[80];
 };
 
@@ -52,7 +56,8 @@ struct file_id {
 
 struct loop {
 	struct rtr_server	 srv;
-	struct listener		 lis[RTR_MAX_LISTEN + 1];
+	struct listener		 lis[2 * RTR_MAX_LISTEN];
+	SSL_CTX			*ssl_ctx;
 	size_t			 nlis;
 	struct fdref		 timer, sig;
 	struct file_id		 input_id, slurm_id;
@@ -194,7 +199,7 @@ accept_sessions(struct loop *l, struct listener *li)
 		}
 		/* Small PDUs (Serial Notify) must not wait for Nagle. */
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		rtr_session_new(srv, fd, peer);
+		rtr_session_new(srv, fd, peer, li->tls ? l->ssl_ctx : NULL);
 	}
 }
 
@@ -313,6 +318,39 @@ add_fd(int epfd, int fd, void *ptr)
 	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
+/*
+ * The TLS context of the --tls-listen listeners (RFC 8210 section 9):
+ * TLS 1.2 or newer, the operator's certificate and key.  Routers are not
+ * asked for certificates.  NULL (logged) on failure.
+ */
+static SSL_CTX *
+tls_setup(const struct rtr_server_config *cfg)
+{
+	SSL_CTX		*ctx;
+	unsigned long	 e;
+
+	if (cfg->tls_cert == NULL || cfg->tls_key == NULL) {
+		log_err("--tls-listen needs --tls-cert and --tls-key");
+		return NULL;
+	}
+	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL)
+		fatalx("SSL_CTX_new failed");
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
+	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	if (SSL_CTX_use_certificate_chain_file(ctx, cfg->tls_cert) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(ctx, cfg->tls_key, SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1) {
+		e = ERR_get_error();
+		log_err("TLS certificate %s / key %s: %s", cfg->tls_cert,
+		    cfg->tls_key, ERR_reason_error_string(e) ?
+		    ERR_reason_error_string(e) : "unusable");
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
 static int
 setup(struct loop *l, const struct rtr_server_config *cfg)
 {
@@ -333,17 +371,23 @@ setup(struct loop *l, const struct rtr_server_config *cfg)
 		fatalx("getrandom: %s", strerror(errno));
 	rtr_cache_init(&l->srv.cache, sid, cfg->first_serial, cfg->history,
 	    &cfg->timers);
-	for (i = 0; i < cfg->nlisten; i++) {
-		if ((fd = rtr_listen(cfg->listen[i])) == -1)
+	if (cfg->ntls_listen > 0 && (l->ssl_ctx = tls_setup(cfg)) == NULL)
+		return -1;
+	for (i = 0; i < cfg->nlisten + cfg->ntls_listen; i++) {
+		int		 tls = i >= cfg->nlisten;
+		const char	*spec = tls ? cfg->tls_listen[i - cfg->nlisten] :
+				    cfg->listen[i];
+
+		if ((fd = rtr_listen(spec)) == -1)
 			return -1;
 		l->lis[l->nlis].kind = FD_LISTENER;
 		l->lis[l->nlis].fd = fd;
-		snprintf(l->lis[l->nlis].name, sizeof(l->lis[0].name), "%s",
-		    cfg->listen[i]);
+		l->lis[l->nlis].tls = tls;
+		snprintf(l->lis[l->nlis].name, sizeof(l->lis[0].name), "%s", spec);
 		if (add_fd(l->srv.epfd, fd, &l->lis[l->nlis]) == -1)
 			fatalx("epoll_ctl: %s", strerror(errno));
 		l->nlis++;
-		log_info("listening on %s", cfg->listen[i]);
+		log_info("listening on %s%s", spec, tls ? " (TLS)" : "");
 	}
 	if (cfg->metrics) {
 		if ((l->metrics = rtr_metrics_new(&l->srv, cfg->metrics)) == NULL)
@@ -459,6 +503,7 @@ out:
 	for (i = 0; i < RTR_NVERSIONS; i++)
 		rtr_blob_unref(l->srv.notify[i]);
 	rtr_cache_free(&l->srv.cache);
+	SSL_CTX_free(l->ssl_ctx);
 	if (l->timer.fd > 0)
 		close(l->timer.fd);
 	if (l->sig.fd > 0)

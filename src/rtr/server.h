@@ -32,6 +32,10 @@ struct rtr_server_config {
 	const char	*slurm;		/* optional SLURM file */
 	const char	*listen[RTR_MAX_LISTEN];
 	size_t		 nlisten;
+	const char	*tls_listen[RTR_MAX_LISTEN];	/* RFC 8210 section 9 */
+	size_t		 ntls_listen;
+	const char	*tls_cert;	/* PEM chain */
+	const char	*tls_key;	/* PEM private key */
 	const char	*metrics;	/* optional ADDR:PORT */
 	struct rtr_timers timers;
 	time_t		 max_age;	/* refuse older buildtime; 0 = no check */
@@ -88,8 +92,9 @@ struct rtr_server {
 int	rtr_listen(const char *spec);
 
 /* session.c */
+/* ssl_ctx: NULL for plain TCP, else the session is TLS (server side). */
 struct rtr_session *rtr_session_new(struct rtr_server *, int fd,
-	    const char *peer);
+	    const char *peer, void *ssl_ctx);
 struct rtr_session *rtr_session_next(struct rtr_session *);
 void	rtr_session_readable(struct rtr_session *);
 void	rtr_session_writable(struct rtr_session *);
@@ -101,8 +106,5 @@ void	rtr_session_tick(struct rtr_session *, time_t now);
 void	rtr_session_reap(struct rtr_server *);
 void	rtr_session_free_all(struct rtr_server *);
 time_t	rtr_monotime(void);
-
-/* Count the PDUs in a response (for the metrics). */
-size_t	rtr_blob_pdus(const struct rtr_blob *);
 
 #endif

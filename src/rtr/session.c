@@ -30,6 +30,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include "bounds.h"
 #include "log.h"
 #include "pdu.h"
@@ -66,6 +69,8 @@ struct rtr_session {
 	size_t			 qhead, qlen;
 	int			 polling_out;
 	time_t			 last_progress;
+	SSL			*ssl;		/* TLS session, or NULL */
+	int			 tls_want_read;	/* SSL_write waits for input */
 };
 
 time_t
@@ -75,23 +80,6 @@ rtr_monotime(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec;
-}
-
-size_t
-rtr_blob_pdus(const struct rtr_blob *b)
-{
-	size_t		off = 0, n = 0;
-	uint32_t	len;
-
-	while (off + RTR_HEADER_LEN <= b->len) {
-		memcpy(&len, b->data + off + 4, 4);
-		len = ntohl(len);
-		if (len < RTR_HEADER_LEN)
-			break;
-		off += len;
-		n++;
-	}
-	return n;
 }
 
 static void
@@ -128,7 +116,8 @@ set_pollout(struct rtr_session *s, int on)
 }
 
 struct rtr_session *
-rtr_session_new(struct rtr_server *srv, int fd, const char *peer)
+rtr_session_new(struct rtr_server *srv, int fd, const char *peer,
+    void *ssl_ctx)
 {
 	struct rtr_session	*s;
 	struct epoll_event	 ev;
@@ -142,6 +131,12 @@ rtr_session_new(struct rtr_server *srv, int fd, const char *peer)
 	s->last_progress = rtr_monotime();
 	snprintf(s->peer, sizeof(s->peer), "%s", peer);
 	buf_init(&s->in);
+	if (ssl_ctx != NULL) {
+		if ((s->ssl = SSL_new(ssl_ctx)) == NULL ||
+		    SSL_set_fd(s->ssl, fd) != 1)
+			fatalx("SSL_new failed");
+		SSL_set_accept_state(s->ssl);
+	}
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN;
 	ev.data.ptr = s;
@@ -171,7 +166,34 @@ enqueue(struct rtr_session *s, struct rtr_blob *b)
 	s->q[(s->qhead + s->qlen) % RTR_MAX_QUEUED].blob = b;
 	s->q[(s->qhead + s->qlen) % RTR_MAX_QUEUED].off = 0;
 	s->qlen++;
-	s->srv->stats.pdus_sent += rtr_blob_pdus(b);
+	s->srv->stats.pdus_sent += b->npdus;
+}
+
+/*
+ * TLS write of up to 1 MB of p: bytes written, -1 when it would block
+ * (tls_want_read set if it waits for input), -2 when the session failed.
+ */
+static ssize_t
+tls_write(struct rtr_session *s, const uint8_t *p, size_t len)
+{
+	int	n, e;
+
+	if (len > 1024 * 1024)
+		len = 1024 * 1024;
+	ERR_clear_error();
+	n = SSL_write(s->ssl, p, (int)len);
+	if (n > 0)
+		return n;
+	e = SSL_get_error(s->ssl, n);
+	if (e == SSL_ERROR_WANT_WRITE)
+		return -1;
+	if (e == SSL_ERROR_WANT_READ) {
+		s->tls_want_read = 1;
+		return -1;
+	}
+	log_info("rtr %s: TLS write failed (%d)", s->peer, e);
+	session_fsm(s, EV_IO_ERROR, SS_CLOSED);
+	return -2;
 }
 
 /*
@@ -190,7 +212,14 @@ flush(struct rtr_session *s)
 
 	while (s->qlen > 0 && s->state != SS_CLOSED) {
 		it = &s->q[s->qhead];
-		if (it->blob->fd != -1) {
+		if (s->ssl != NULL) {
+			n = tls_write(s, it->blob->data + it->off,
+			    it->blob->len - it->off);
+			if (n == -2)
+				return;		/* closed */
+			if (n == -1)
+				break;		/* would block */
+		} else if (it->blob->fd != -1) {
 			o = (off_t)it->off;
 			n = sendfile(s->fd, it->blob->fd, &o,
 			    it->blob->len - it->off);
@@ -204,7 +233,7 @@ flush(struct rtr_session *s)
 			}
 			n = writev(s->fd, iov, (int)cnt);
 		}
-		if (n == -1) {
+		if (n == -1 && s->ssl == NULL) {
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -343,6 +372,53 @@ handle_pdu(struct rtr_session *s, const struct rtr_pdu *pdu, const uint8_t *raw)
 	answer_query(s, pdu, raw);
 }
 
+/*
+ * TLS read into s->in, draining what OpenSSL already holds: bytes read,
+ * 0 at the end of the stream, -1 when nothing is there yet, -2 when the
+ * session failed.
+ */
+static ssize_t
+tls_read(struct rtr_session *s)
+{
+	ssize_t	total = 0;
+	int	n, e;
+
+	if (s->tls_want_read && s->qlen > 0) {
+		s->tls_want_read = 0;
+		flush(s);
+		if (s->state == SS_CLOSED)
+			return -2;
+	}
+	for (;;) {
+		buf_reserve(&s->in, 4096);
+		if (s->in.len >= RTR_MAX_PDU_LEN + 4096)
+			return total;	/* decode first; level-triggered */
+		ERR_clear_error();
+		n = SSL_read(s->ssl, s->in.data + s->in.len,
+		    (int)(s->in.cap - s->in.len));
+		if (n > 0) {
+			s->in.len += (size_t)n;
+			total += n;
+			continue;
+		}
+		e = SSL_get_error(s->ssl, n);
+		if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+			if (e == SSL_ERROR_WANT_WRITE)
+				set_pollout(s, 1);
+			return total > 0 ? total : -1;
+		}
+		if (total > 0)
+			return total;
+		if (e == SSL_ERROR_ZERO_RETURN)
+			return 0;
+		log_info("rtr %s: TLS: %s", s->peer, ERR_reason_error_string(
+		    ERR_peek_last_error()) ? ERR_reason_error_string(
+		    ERR_peek_last_error()) : "connection failed");
+		session_fsm(s, EV_IO_ERROR, SS_CLOSED);
+		return -2;
+	}
+}
+
 void
 rtr_session_readable(struct rtr_session *s)
 {
@@ -356,7 +432,16 @@ rtr_session_readable(struct rtr_session *s)
 	if (s->state == SS_CLOSED)
 		return;
 	buf_reserve(&s->in, 4096);
-	n = read(s->fd, s->in.data + s->in.len, s->in.cap - s->in.len);
+	if (s->ssl != NULL) {
+		n = tls_read(s);
+		if (n == -2)
+			return;
+		if (n == -1) {		/* nothing yet (handshake, partial) */
+			flush(s);
+			return;
+		}
+	} else
+		n = read(s->fd, s->in.data + s->in.len, s->in.cap - s->in.len);
 	if (n == -1) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			return;
@@ -371,7 +456,8 @@ rtr_session_readable(struct rtr_session *s)
 	}
 	if (s->state == SS_CLOSING)
 		return;		/* nothing more is read after an error */
-	s->in.len += (size_t)n;
+	if (s->ssl == NULL)
+		s->in.len += (size_t)n;
 	off = 0;
 	while (s->state == SS_CONNECTED || s->state == SS_ESTABLISHED) {
 		r = rtr_pdu_decode(s->in.data + off, s->in.len - off, &pdu,
@@ -461,6 +547,10 @@ session_free(struct rtr_session *s)
 		s->qlen--;
 	}
 	epoll_ctl(srv->epfd, EPOLL_CTL_DEL, s->fd, NULL);
+	if (s->ssl != NULL) {
+		SSL_shutdown(s->ssl);	/* best effort, non-blocking */
+		SSL_free(s->ssl);
+	}
 	close(s->fd);
 	buf_free(&s->in);
 	free(s);

@@ -432,13 +432,63 @@ def test_slow_routers(work):
         d.stop()
 
 
+def test_tls(work):
+    """RTR over TLS (RFC 8210 section 9) with a self-signed certificate."""
+    import ssl
+    cert, key = os.path.join(work, "tls.crt"), os.path.join(work, "tls.key")
+    r = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=localhost",
+                        "-days", "1", "-keyout", key, "-out", cert],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if not check(r.returncode == 0, "self-signed certificate made with openssl"):
+        return
+    js = os.path.join(work, "t.json")
+    big_json(js, 20000)
+    tport = free_port()
+    d = Rtrd(work, js, "--tls-listen", "127.0.0.1:%d" % tport,
+             "--tls-cert", cert, "--tls-key", key)
+    try:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.load_verify_locations(cert)
+        ctx.check_hostname = False
+        for v in (1, 2):
+            raw = socket.create_connection(("127.0.0.1", tport), 10)
+            t = ctx.wrap_socket(raw, server_hostname="localhost")
+            r = rp.Router.__new__(rp.Router)
+            r.s, r.buf = t, b""
+            pdus = reset(r, v)
+            check(len(view_of(pdus)) == 20000 and pdus[-1].type == rp.END_OF_DATA,
+                  "TLS: v%d Reset Query gets all 20000 VRPs" % v)
+            write = v == 2
+            if write:
+                big_json(js, 20001)
+                n = r.pdu()
+                check(n.type == rp.SERIAL_NOTIFY, "TLS: Serial Notify after a change")
+                r.send(rp.serial_query(2, pdus[0].field, pdus[-1].serial))
+                diff = r.response()
+                check(len([p for p in diff if p.key()]) == 1,
+                      "TLS: Serial Query gets the one new VRP")
+            t.close()
+        # Plain RTR on the TLS port: no answer, connection closed.
+        r = rp.Router("127.0.0.1", tport)
+        r.send(rp.reset_query(1))
+        check(r.closed_within(5) and not r.buf, "plain TCP on the TLS port: closed, nothing sent")
+        r.close()
+        r = d.router()
+        check(len(view_of(reset(r, 1))) == 20001, "plain listener serves the same data")
+        r.close()
+    finally:
+        check(d.stop() == 0, "rtrd with TLS exits 0")
+
+
 def main():
     os.makedirs(TMPBASE, exist_ok=True)
     work = tempfile.mkdtemp(prefix="rtr_protocol.", dir=TMPBASE)
     print("# work directory %s" % work)
     try:
         for t in (test_versions_and_updates, test_errors, test_no_data_then_data,
-                  test_wrap_and_history, test_slurm_and_sighup, test_slow_routers):
+                  test_wrap_and_history, test_slurm_and_sighup, test_slow_routers,
+                  test_tls):
             print("# %s" % t.__name__)
             try:
                 t(work)
