@@ -73,14 +73,15 @@ else
 	skip "BIRD 2 is not installed"
 fi
 
-# OpenBGPD: its chroot is the home of _openbgpd (/run/openbgpd).
+# OpenBGPD: its chroot is the home of _openbgpd (/run/openbgpd); it
+# needs root to chroot and drop privileges.
 bgpd_counts() {
 	bgpctl -s "$WORK/bgpd.sock" show sets 2>/dev/null |
 		awk '$1 == "ROA" { print $(NF-3) "," $(NF-2) }'
 }
 HAVE_BGPD=0
-if command -v bgpd >/dev/null && getent passwd _openbgpd >/dev/null &&
-	mkdir -p /run/openbgpd 2>/dev/null; then
+if command -v bgpd >/dev/null && [ "$(id -u)" = 0 ] &&
+	getent passwd _openbgpd >/dev/null && mkdir -p /run/openbgpd 2>/dev/null; then
 	cat >"$WORK/bgpd.conf" <<EOF
 AS 65000
 router-id 192.0.2.1
@@ -105,7 +106,7 @@ EOF
 		bad "OpenBGPD ROA set: got '$(bgpd_counts)', want '$v4,$v6'"
 	fi
 else
-	skip "OpenBGPD is not installed (or /run/openbgpd cannot be made)"
+	skip "OpenBGPD is not installed, or not root, or /run/openbgpd cannot be made"
 fi
 
 # rtrclient in live mode sees the incremental update as +/- lines.
