@@ -180,6 +180,7 @@ tls_write(struct rtr_session *s, const uint8_t *p, size_t len)
 
 	if (len > 1024 * 1024)
 		len = 1024 * 1024;
+	s->tls_want_read = 0;
 	ERR_clear_error();
 	n = SSL_write(s->ssl, p, (int)len);
 	if (n > 0)
@@ -208,7 +209,7 @@ flush(struct rtr_session *s)
 	struct out_item	*it;
 	ssize_t		 n;
 	off_t		 o;
-	size_t		 i, cnt, left;
+	size_t		 cnt, left;
 
 	while (s->qlen > 0 && s->state != SS_CLOSED) {
 		it = &s->q[s->qhead];
@@ -245,7 +246,7 @@ flush(struct rtr_session *s)
 		s->srv->stats.bytes_sent += (uint64_t)n;
 		s->last_progress = rtr_monotime();
 		left = (size_t)n;
-		for (i = 0; s->qlen > 0 && left > 0; i++) {
+		while (s->qlen > 0 && left > 0) {
 			it = &s->q[s->qhead];
 			if (left < it->blob->len - it->off) {
 				it->off += left;
@@ -262,10 +263,11 @@ flush(struct rtr_session *s)
 		session_fsm(s, EV_FLUSHED, SS_CLOSED);
 		return;
 	}
-	set_pollout(s, s->qlen > 0);
+	/* A TLS write waiting for input resumes from the read side. */
+	set_pollout(s, s->qlen > 0 && !s->tls_want_read);
 }
 
-/* Queue a small PDU written by fn into its own buffer. */
+/* A small response (Error Report, Cache Reset) in its own buffer. */
 static struct rtr_blob *
 small_blob(struct buf *b)
 {
@@ -383,9 +385,8 @@ tls_read(struct rtr_session *s)
 	ssize_t	total = 0;
 	int	n, e;
 
-	if (s->tls_want_read && s->qlen > 0) {
-		s->tls_want_read = 0;
-		flush(s);
+	if (s->tls_want_read) {
+		flush(s);	/* the write was waiting for this input */
 		if (s->state == SS_CLOSED)
 			return -2;
 	}
