@@ -126,7 +126,8 @@ print_changes(const struct rtr_set *d)
 				buf_addc(&b, '\n');
 			}
 	}
-	fwrite(b.data, 1, b.len, stdout);
+	if (b.len > 0)
+		fwrite(b.data, 1, b.len, stdout);
 	fflush(stdout);
 	buf_free(&b);
 }
@@ -242,7 +243,8 @@ compare(struct rtr_client *a, struct rtr_client *b, int timeout_ms)
 		}
 		buf_addc(&out, '\n');
 	}
-	fwrite(out.data, 1, out.len, stdout);
+	if (out.len > 0)
+		fwrite(out.data, 1, out.len, stdout);
 	rc = rtr_set_count(&d) ? 1 : 0;
 	printf("# %s: %zu VRPs, %zu keys, %zu ASPAs (version %d); "
 	    "%s: %zu VRPs, %zu keys, %zu ASPAs (version %d); %zu differences\n",

@@ -241,9 +241,13 @@ check_diff(const struct rtr_set *s, struct rtr_set *d)
 	size_t	i, j;
 	int	c;
 
-	qsort(d->vrps, d->nvrps, sizeof(*d->vrps), vrp_qcmp);
-	qsort(d->keys, d->nkeys, sizeof(*d->keys), key_qcmp);
-	qsort(d->aspas, d->naspas, sizeof(*d->aspas), aspa_qcmp);
+	/* qsort(3) wants a valid pointer even for zero elements. */
+	if (d->nvrps > 1)
+		qsort(d->vrps, d->nvrps, sizeof(*d->vrps), vrp_qcmp);
+	if (d->nkeys > 1)
+		qsort(d->keys, d->nkeys, sizeof(*d->keys), key_qcmp);
+	if (d->naspas > 1)
+		qsort(d->aspas, d->naspas, sizeof(*d->aspas), aspa_qcmp);
 	for (i = 1; i < d->nvrps; i++)
 		if (rtr_vrp_cmp(&d->vrps[i - 1], &d->vrps[i]) == 0)
 			return "the same VRP twice in one response";

@@ -251,7 +251,8 @@ rtr_slurm_parse(const uint8_t *data, size_t n, char *err, size_t len)
 	char			*text = NULL, ebuf[128];
 
 	text = xmalloc(n + 1);
-	memcpy(text, data, n);
+	if (n > 0)
+		memcpy(text, data, n);
 	text[n] = '\0';
 	if (strlen(text) != n) {
 		err_at(err, len, "NUL byte in the document");

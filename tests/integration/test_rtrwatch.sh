@@ -84,7 +84,9 @@ fi
 
 # Follow A (preferred) then B.  B's data differs from A's, so every
 # switch shows as changes.
-start_bg "$WORK/follow.out" stdbuf -oL "$BIN/rtrwatch" --format csv --retry 1 \
+# rtrwatch flushes stdout after every line group (no stdbuf: its
+# LD_PRELOAD would clash with ASan).
+start_bg "$WORK/follow.out" "$BIN/rtrwatch" --format csv --retry 1 \
 	--timeout 5000 "127.0.0.1:$PA" "127.0.0.1:$PB"
 W=$LAST_PID
 wait_line() {	# REGEX: until a line of follow.out matches (15 s)

@@ -324,9 +324,12 @@ play(const struct rtr_blob *b, int v, uint16_t sid, uint32_t serial,
 	}
 	assert_true(ended);
 	/* Withdrawals come before announcements; apply wants key order. */
-	qsort(d.vrps, d.nvrps, sizeof(*d.vrps), vrp_qcmp);
-	qsort(d.keys, d.nkeys, sizeof(*d.keys), key_qcmp);
-	qsort(d.aspas, d.naspas, sizeof(*d.aspas), aspa_qcmp);
+	if (d.nvrps > 1)
+		qsort(d.vrps, d.nvrps, sizeof(*d.vrps), vrp_qcmp);
+	if (d.nkeys > 1)
+		qsort(d.keys, d.nkeys, sizeof(*d.keys), key_qcmp);
+	if (d.naspas > 1)
+		qsort(d.aspas, d.naspas, sizeof(*d.aspas), aspa_qcmp);
 	rtr_set_apply(view, &d);
 	rtr_set_free(&d);
 }
