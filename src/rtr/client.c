@@ -361,7 +361,8 @@ again:
 			    !downgraded && p.version < c->version) {
 				c->version = p.version;
 				downgraded = 1;
-				rtr_client_close(c);
+				rtr_client_close(c);	/* input dropped */
+				used = 0;
 				goto again;
 			}
 			cerr(c, "%s: Error Report from the cache: %s", c->name,

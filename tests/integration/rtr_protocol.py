@@ -481,6 +481,45 @@ def test_tls(work):
         check(d.stop() == 0, "rtrd with TLS exits 0")
 
 
+def test_rtrwatch_downgrade(work):
+    """rtrwatch against a version 1 only cache (a scripted one): it must
+    take the version named in the Error Report (RFC 8210 section 7),
+    reconnect with it and get the data."""
+    import threading
+    lsock = socket.socket()
+    lsock.bind(("127.0.0.1", 0))
+    lsock.listen(4)
+    port = lsock.getsockname()[1]
+    seen = []
+
+    def cache():
+        for _ in range(2):
+            c, _ = lsock.accept()
+            c.settimeout(10)
+            q = c.recv(8)
+            v = q[0]
+            seen.append(v)
+            if v > 1:
+                c.sendall(rp.error_report(1, 4, q, "version 1 only"))
+            else:
+                pfx = (rp.header(1, rp.IPV4, 0, 20) + bytes([1, 24, 24, 0]) +
+                       socket.inet_aton("192.0.2.0") + (64496).to_bytes(4, "big"))
+                eod = rp.header(1, rp.END_OF_DATA, 9, 24) + b"".join(
+                    x.to_bytes(4, "big") for x in (5, 60, 30, 600))
+                c.sendall(rp.header(1, rp.CACHE_RESPONSE, 9, 8) + pfx + eod)
+            c.close()
+    t = threading.Thread(target=cache, daemon=True)
+    t.start()
+    r = subprocess.run([os.path.join(BIN, "rtrwatch"), "--once", "--format", "csv",
+                        "--timeout", "5000", "127.0.0.1:%d" % port],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+    out = r.stdout.decode()
+    check(r.returncode == 0 and "AS64496,192.0.2.0/24,24" in out and seen == [2, 1],
+          "rtrwatch downgrades to the version the cache names (tried %r, exit %d)"
+          % (seen, r.returncode))
+    lsock.close()
+
+
 def main():
     os.makedirs(TMPBASE, exist_ok=True)
     work = tempfile.mkdtemp(prefix="rtr_protocol.", dir=TMPBASE)
@@ -488,7 +527,7 @@ def main():
     try:
         for t in (test_versions_and_updates, test_errors, test_no_data_then_data,
                   test_wrap_and_history, test_slurm_and_sighup, test_slow_routers,
-                  test_tls):
+                  test_tls, test_rtrwatch_downgrade):
             print("# %s" % t.__name__)
             try:
                 t(work)
