@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/random.h>
 #include <sys/timerfd.h>
+#include <sys/eventfd.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -16,6 +17,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,8 +57,25 @@ struct file_id {
 	int		valid;
 };
 
+/* One load of the input on the worker thread (see reload). */
+struct load_job {
+	pthread_t			 thread;
+	const struct rtr_server_config	*cfg;
+	int				 efd;	/* signalled when done */
+	time_t				 now;
+	struct file_id			 in_now, sl_now;
+	/* results */
+	int				 rc;	/* 0, 1 not modified, -1 input, -2 SLURM */
+	struct rtr_set			 set;
+	struct rtr_input_info		 info;
+	char				 err[512];
+};
+
 struct loop {
 	struct rtr_server	 srv;
+	struct load_job		 job;
+	int			 job_running, again;
+	struct fdref		 ev;	/* FD_LOADED: the job's eventfd */
 	struct listener		 lis[2 * RTR_MAX_LISTEN];
 	SSL_CTX			*ssl_ctx;
 	size_t			 nlis;
@@ -228,72 +248,102 @@ is_url(const char *s)
 }
 
 /*
- * Load the input (and the SLURM file) into a new set; on success make it
- * the cache's data and notify every session.  Bad input is logged and
- * the last good data stays.
+ * Loading runs on a worker thread (fetch or read, parse, SLURM), so
+ * routers are served while a large file is parsed or a slow download
+ * runs; the loop only starts a job and, when the thread signals the
+ * eventfd, takes the result: diff, new serial, Serial Notify.  One job
+ * at a time; a request during a job runs after it.
  */
+static void *
+load_run(void *arg)
+{
+	struct load_job	*j = arg;
+	uint64_t	 one = 1;
+
+	rtr_set_init(&j->set);
+	if (is_url(j->cfg->input))
+		j->rc = rtr_fetch_url(j->cfg->input, j->now, j->cfg->max_age,
+		    &j->set, &j->info, j->err, sizeof(j->err));
+	else
+		j->rc = rtr_input_file(j->cfg->input, j->now, j->cfg->max_age,
+		    &j->set, &j->info, j->err, sizeof(j->err));
+	if (j->rc == 0 && j->cfg->slurm && rtr_slurm_apply_file(j->cfg->slurm,
+	    &j->set, j->err, sizeof(j->err)) == -1) {
+		rtr_set_free(&j->set);
+		j->rc = -2;
+	}
+	if (write(j->efd, &one, sizeof(one)) != sizeof(one))
+		fatalx("eventfd write: %s", strerror(errno));
+	return NULL;
+}
+
+/* Start a load if the input or SLURM file changed (or force). */
 static void
 reload(struct loop *l, int force)
 {
-	struct rtr_server	*srv = &l->srv;
-	const struct rtr_server_config *cfg = srv->cfg;
-	struct rtr_session	*s;
-	struct rtr_set		 set;
-	struct rtr_input_info	 info;
-	struct file_id		 in_now, sl_now;
-	char			 err[512];
-	int			 in_ch = 0, sl_ch = 0, v, rc;
-	time_t			 now = time(NULL);
+	const struct rtr_server_config *cfg = l->srv.cfg;
+	struct load_job	*j = &l->job;
+	int		 in_ch = 0, sl_ch = 0;
 
-	rtr_set_init(&set);
-	memset(&in_now, 0, sizeof(in_now));
-	memset(&sl_now, 0, sizeof(sl_now));
+	if (l->job_running) {
+		l->again |= force;
+		return;
+	}
+	memset(&j->in_now, 0, sizeof(j->in_now));
+	memset(&j->sl_now, 0, sizeof(j->sl_now));
 	if (is_url(cfg->input)) {
 		if (!force && rtr_monotime() < l->next_fetch)
 			return;
 		l->next_fetch = rtr_monotime() + cfg->interval;
 		in_ch = 1;
 	} else
-		in_ch = file_changed(cfg->input, &l->input_id, &in_now);
+		in_ch = file_changed(cfg->input, &l->input_id, &j->in_now);
 	if (cfg->slurm)
-		sl_ch = file_changed(cfg->slurm, &l->slurm_id, &sl_now);
+		sl_ch = file_changed(cfg->slurm, &l->slurm_id, &j->sl_now);
 	if (!force && !in_ch && !sl_ch)
 		return;
+	j->cfg = cfg;
+	j->now = time(NULL);
+	j->err[0] = '\0';
+	l->srv.stats.reloads++;
+	if (pthread_create(&j->thread, NULL, load_run, j) != 0)
+		fatalx("pthread_create: %s", strerror(errno));
+	l->job_running = 1;
+}
 
-	srv->stats.reloads++;
-	if (is_url(cfg->input))
-		rc = rtr_fetch_url(cfg->input, now, cfg->max_age, &set, &info,
-		    err, sizeof(err));
-	else
-		rc = rtr_input_file(cfg->input, now, cfg->max_age, &set, &info,
-		    err, sizeof(err));
-	if (rc == -1) {
-		srv->stats.reload_errors++;
-		log_err("input refused, keeping the data of serial %u: %s",
-		    srv->cache.serial, err);
-		if (!is_url(cfg->input))
-			l->input_id = in_now;	/* until it changes again */
-		goto out;
-	}
-	if (rc == 1)
-		goto out;	/* HTTP 304: nothing new */
-	if (cfg->slurm && rtr_slurm_apply_file(cfg->slurm, &set, err,
-	    sizeof(err)) == -1) {
-		srv->stats.reload_errors++;
-		log_err("SLURM refused, keeping the data of serial %u: %s",
-		    srv->cache.serial, err);
-		l->slurm_id = sl_now;
-		goto out;
-	}
+/* The worker finished: use its set, or log why not. */
+static void
+load_done(struct loop *l)
+{
+	struct rtr_server	*srv = &l->srv;
+	const struct rtr_server_config *cfg = srv->cfg;
+	struct load_job		*j = &l->job;
+	struct rtr_session	*s;
+	uint64_t		 n;
+	int			 v;
+
+	if (read(l->ev.fd, &n, sizeof(n)) != sizeof(n))
+		return;
+	pthread_join(j->thread, NULL);
+	l->job_running = 0;
+	/* A file that failed is not read again until it changes. */
 	if (!is_url(cfg->input))
-		l->input_id = in_now;
-	l->slurm_id = sl_now;
-	srv->stats.last_buildtime = info.buildtime;
-	srv->stats.last_reload = now;
+		l->input_id = j->in_now;
+	l->slurm_id = j->sl_now;
+	if (j->rc == 1)
+		goto out;	/* HTTP 304: nothing new */
+	if (j->rc < 0) {
+		srv->stats.reload_errors++;
+		log_err("%s refused, keeping the data of serial %u: %s",
+		    j->rc == -2 ? "SLURM" : "input", srv->cache.serial, j->err);
+		goto out;
+	}
+	srv->stats.last_buildtime = j->info.buildtime;
+	srv->stats.last_reload = j->now;
 	log_info("input loaded: %zu VRPs, %zu router keys, %zu ASPAs"
-	    " (%zu expired records skipped)", set.nvrps, set.nkeys,
-	    set.naspas, info.expired);
-	if (!rtr_cache_update(&srv->cache, &set))
+	    " (%zu expired records skipped)", j->set.nvrps, j->set.nkeys,
+	    j->set.naspas, j->info.expired);
+	if (!rtr_cache_update(&srv->cache, &j->set))
 		goto out;
 	log_info("serial %u (session %u)", srv->cache.serial,
 	    srv->cache.session_id);
@@ -304,7 +354,11 @@ reload(struct loop *l, int force)
 	for (s = srv->sessions; s != NULL; s = rtr_session_next(s))
 		rtr_session_notify(s);
 out:
-	rtr_set_free(&set);
+	rtr_set_free(&j->set);
+	if (l->again) {
+		l->again = 0;
+		reload(l, 1);
+	}
 }
 
 static int
@@ -394,6 +448,11 @@ setup(struct loop *l, const struct rtr_server_config *cfg)
 			return -1;
 		log_info("metrics on http://%s/metrics", cfg->metrics);
 	}
+	l->ev.kind = FD_LOADED;
+	if ((l->ev.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1)
+		fatalx("eventfd: %s", strerror(errno));
+	l->job.efd = l->ev.fd;
+	add_fd(l->srv.epfd, l->ev.fd, &l->ev);
 	l->timer.kind = FD_TIMER;
 	if ((l->timer.fd = timerfd_create(CLOCK_MONOTONIC,
 	    TFD_NONBLOCK | TFD_CLOEXEC)) == -1)
@@ -460,7 +519,17 @@ rtr_server_run(const struct rtr_server_config *cfg)
 		goto out;
 	log_info("session id %u, first serial %u", l->srv.cache.session_id,
 	    l->srv.cache.serial);
+	/* The first load is waited for: until it is done there is
+	 * nothing to serve, and routers connecting meanwhile wait in the
+	 * listen queue rather than get No Data Available. */
 	reload(l, 1);
+	if (l->job_running) {
+		struct pollfd	pfd = { l->ev.fd, POLLIN, 0 };
+
+		while (poll(&pfd, 1, -1) == -1 && errno == EINTR)
+			;
+		load_done(l);
+	}
 	while (!l->srv.stop) {
 		n = epoll_wait(l->srv.epfd, evs, 256, -1);
 		if (n == -1) {
@@ -486,6 +555,9 @@ rtr_server_run(const struct rtr_server_config *cfg)
 			case FD_SIGNAL:
 				on_signal(l);
 				break;
+			case FD_LOADED:
+				load_done(l);
+				break;
 			default:
 				rtr_metrics_event(l->metrics, evs[i].data.ptr,
 				    evs[i].events);
@@ -496,6 +568,10 @@ rtr_server_run(const struct rtr_server_config *cfg)
 	}
 	rc = 0;
 out:
+	if (l->job_running) {	/* at most the download timeout */
+		pthread_join(l->job.thread, NULL);
+		rtr_set_free(&l->job.set);
+	}
 	rtr_session_free_all(&l->srv);
 	rtr_metrics_free(l->metrics);
 	for (j = 0; j < l->nlis; j++)
@@ -508,6 +584,8 @@ out:
 		close(l->timer.fd);
 	if (l->sig.fd > 0)
 		close(l->sig.fd);
+	if (l->ev.fd > 0)
+		close(l->ev.fd);
 	if (l->srv.epfd > 0)
 		close(l->srv.epfd);
 	free(l);

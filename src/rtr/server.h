@@ -4,7 +4,10 @@
  * One thread, one epoll loop (server.c) owns everything: the listeners,
  * the router sessions (session.c), a one-second timerfd that checks the
  * input for changes and drops stalled sessions, a signalfd (SIGHUP reload,
- * SIGTERM/SIGINT stop) and the metrics listener (metrics.c).  The payload
+ * SIGTERM/SIGINT stop) and the metrics listener (metrics.c).  Only the
+ * loading of the input (download or read, parse, SLURM) runs on a worker
+ * thread, one job at a time; it hands a finished set back through an
+ * eventfd and touches nothing else.  The payload
  * history (payload.c) encodes each response once per serial and protocol
  * version; a session only holds references to those shared buffers and
  * an offset, and writes them with writev when the socket is writable.
@@ -54,7 +57,7 @@ int	rtr_server_run(const struct rtr_server_config *);
 
 /* --- shared by server.c, session.c and metrics.c --- */
 
-enum rtr_fd_kind { FD_LISTENER, FD_SESSION, FD_TIMER, FD_SIGNAL,
+enum rtr_fd_kind { FD_LISTENER, FD_SESSION, FD_TIMER, FD_SIGNAL, FD_LOADED,
 	FD_METRICS_LISTENER, FD_METRICS_CLIENT };
 
 struct rtr_stats {
