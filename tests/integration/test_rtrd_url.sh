@@ -39,4 +39,40 @@ grep -q "input refused" "$WORK/rtrd.log" && [ "$(dump)" = 600 ] &&
 	ok "truncated download refused, the last good data still served" ||
 	bad "truncated download: $(dump) VRPs; $(grep -c 'input refused' "$WORK/rtrd.log") refusals"
 stop_pid "$RTRD"
+
+# A download that hangs must not stall the routers: loading runs on a
+# worker thread.  The server below answers the first request at once and
+# every later one after 6 s, then leaves a marker file; a Reset Query
+# sent while the download hangs must be answered before the marker
+# exists (an order of events, not a time limit).
+cat >"$WORK/slow.py" <<'PYEOF'
+import http.server, sys, time
+first = [True]
+class H(http.server.SimpleHTTPRequestHandler):
+    def do_GET(self):
+        slow = not first[0]
+        first[0] = False
+        if slow:
+            time.sleep(6)
+        super().do_GET()
+        if slow:
+            open(sys.argv[2] + "/../slow-done", "w").close()
+    def log_message(self, *a):
+        pass
+http.server.ThreadingHTTPServer.daemon_threads = True
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])),
+    lambda *a: H(*a, directory=sys.argv[2])).serve_forever()
+PYEOF
+read -r PORT2 HPORT2 < <(free_ports 2 | tr '\n' ' ')
+gen_json "$WORK/www/vrps.json" 500 0
+start_bg "$WORK/slow.log" "$PY" "$WORK/slow.py" "$HPORT2" "$WORK/www"
+wait_port "$HPORT2" "$LAST_PID" "slow http server"
+start_bg "$WORK/rtrd2.log" "$BIN/rtrd" --json "http://127.0.0.1:$HPORT2/vrps.json" \
+	--interval 1 --listen "127.0.0.1:$PORT2"
+wait_port "$PORT2" "$LAST_PID" rtrd
+sleep 1.5	# the second download (slow) is now running
+n=$("$PY" "$SRC/tests/tools/rtrproto.py" dump 127.0.0.1 "$PORT2" 1 | grep -c '^vrp')
+[ "$n" = 500 ] && [ ! -e "$WORK/slow-done" ] &&
+	ok "a Reset Query during a hanging download is answered before it ends" ||
+	bad "during a hanging download: $n VRPs; download already over: $([ -e "$WORK/slow-done" ] && echo yes || echo no)"
 finish
