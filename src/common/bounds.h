@@ -76,6 +76,11 @@
 #define RTR_MAX_SPKI_LEN	1024
 /* Serial diffs kept by default (configurable with --history). */
 #define RTR_DEFAULT_HISTORY	16
+/* Records all kept diffs together may hold: this many plus twice the
+ * current set.  After a large change (a trust anchor gone and back) the
+ * oldest diffs are dropped; their routers get Cache Reset, which then
+ * costs them no more than the diff would have. */
+#define RTR_HISTORY_MIN_RECORDS	65536
 /* SLURM (RFC 8416) file. */
 #define RTR_MAX_SLURM_SIZE	(64u * 1024 * 1024)
 

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bounds.h"
 #include "buf.h"
 #include "log.h"
 #include "payload.h"
@@ -670,6 +671,7 @@ rtr_cache_init(struct rtr_cache *c, uint16_t session_id, uint32_t first_serial,
 	c->session_id = session_id;
 	c->serial = first_serial;
 	c->max_hist = max_hist;
+	c->hist_min_records = RTR_HISTORY_MIN_RECORDS;
 	c->timers = *t;
 	rtr_set_init(&c->cur);
 }
@@ -711,6 +713,25 @@ rtr_cache_free(struct rtr_cache *c)
 	drop_encoded(c);
 	c->hist = NULL;
 	c->nhist = 0;
+}
+
+/* Drop the oldest diffs while all together exceed the record budget. */
+static void
+trim_history(struct rtr_cache *c)
+{
+	size_t	total = 0, budget, i, drop;
+
+	budget = c->hist_min_records + 2 * rtr_set_count(&c->cur);
+	for (i = 0; i < c->nhist; i++)
+		total += rtr_set_count(&c->hist[i].diff);
+	for (drop = 0; drop < c->nhist && total > budget; drop++) {
+		total -= rtr_set_count(&c->hist[drop].diff);
+		delta_free(&c->hist[drop]);
+	}
+	if (drop == 0)
+		return;
+	memmove(c->hist, c->hist + drop, (c->nhist - drop) * sizeof(*c->hist));
+	c->nhist -= drop;
 }
 
 int
@@ -756,6 +777,7 @@ rtr_cache_update(struct rtr_cache *c, struct rtr_set *set)
 	c->cur = *set;
 	rtr_set_init(set);
 	c->serial++;		/* wraps at 2^32 (RFC 1982 section 3.1) */
+	trim_history(c);
 	drop_encoded(c);
 	return 1;
 }

@@ -121,6 +121,7 @@ struct rtr_cache {
 	struct rtr_set	  cur;
 	struct rtr_delta *hist;		/* oldest first */
 	size_t		  nhist, max_hist;
+	size_t		  hist_min_records;	/* see RTR_HISTORY_MIN_RECORDS */
 	struct rtr_blob	 *full[RTR_NVERSIONS];
 };
 

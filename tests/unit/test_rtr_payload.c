@@ -441,6 +441,52 @@ wrap_exact(void **state)
 	rtr_cache_free(&c);
 }
 
+/* After a change larger than the budget the oldest diffs go: their
+ * serials get Cache Reset (NULL), the newest stays. */
+static void
+history_budget(void **state)
+{
+	struct rtr_cache	 c;
+	struct rtr_set		 s;
+	struct rtr_vrp		 v;
+	struct rtr_blob		*b;
+	uint32_t		 i, round;
+
+	rtr_cache_init(&c, 1, 0, 8, &timers);
+	c.hist_min_records = 10;
+	for (round = 0; round < 4; round++) {
+		rtr_set_init(&s);
+		/* rounds 0-2 share 100 VRPs and differ by one; round 3
+		 * replaces all */
+		for (i = 0; i < 100; i++) {
+			v = vrp4(0x0a000000u | (i << 8), 24, 24,
+			    round == 3 ? 2 : 1);
+			rtr_set_add_vrp(&s, &v);
+		}
+		v = vrp4(0x0b000000u | (round << 8), 24, 24, 1);
+		rtr_set_add_vrp(&s, &v);
+		rtr_set_normalize(&s);
+		rtr_cache_update(&c, &s);
+		rtr_set_free(&s);
+		if (round == 2) {
+			assert_int_equal(c.nhist, 2);
+			b = rtr_cache_delta(&c, 1, 0);
+			assert_non_null(b);
+			rtr_blob_unref(b);
+		}
+	}
+	assert_int_equal(c.serial, 3);
+	/* Budget 10 + 2 * 101 = 212: the diff from serial 2 (202 records)
+	 * stays, those from 0 and 1 (204 each) go. */
+	assert_int_equal(c.nhist, 1);
+	assert_null(rtr_cache_delta(&c, 1, 0));
+	assert_null(rtr_cache_delta(&c, 1, 1));
+	b = rtr_cache_delta(&c, 1, 2);
+	assert_non_null(b);
+	rtr_blob_unref(b);
+	rtr_cache_free(&c);
+}
+
 static void
 aspa_replace_and_back(void **state)
 {
@@ -480,6 +526,7 @@ main(void)
 		cmocka_unit_test(history_from_zero),
 		cmocka_unit_test(history_across_wrap),
 		cmocka_unit_test(wrap_exact),
+		cmocka_unit_test(history_budget),
 		cmocka_unit_test(aspa_replace_and_back),
 	};
 
