@@ -5,7 +5,7 @@ BUILD_FUZZ	?= build-fuzz
 JOBS		?= $(shell nproc)
 DEMO		?= var/demo
 
-.PHONY: all deps build run check check-asan fuzz bench bench-pub bench-serial bench-http clean
+.PHONY: all deps build run check check-asan fuzz bench bench-pub bench-serial bench-http bench-rtr clean
 
 all: build
 
@@ -38,7 +38,7 @@ fuzz: deps
 	cmake --build $(BUILD_FUZZ) -j $(JOBS)
 
 # Benchmarks print figures beside the reference measured in the same run.
-bench: bench-pub bench-serial bench-http
+bench: bench-pub bench-serial bench-http bench-rtr
 
 # RFC 8181 publication throughput and latency.
 bench-pub: build
@@ -51,6 +51,10 @@ bench-serial: build
 # The embedded RRDP server vs nginx, with wrk.
 bench-http: build
 	bench/run-rrdp-http.sh $(BUILD)/bin
+
+# rtrd beside StayRTR (500,000 and 1,000,000 VRPs); see README.md.
+bench-rtr: build
+	bench/run-rtrbench.sh $(BUILD)/bin
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)

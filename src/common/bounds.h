@@ -68,5 +68,43 @@
 #define MAX_RRDP_THREADS	64
 /* A PEM certificate chain or key file of the RRDP listener. */
 #define MAX_TLS_PEM_SIZE	(1024u * 1024)
+/* --- RTR (rtrd, rtrwatch) --- */
+/* One RTR PDU.  The largest legitimate ones are Router Keys (SPKI of a
+ * few hundred bytes), ASPAs with many providers and Error Reports. */
+#define RTR_MAX_PDU_LEN		(64u * 1024)
+/* Text in an Error Report we send or log. */
+#define RTR_MAX_ERROR_TEXT	1024
+/* Concurrent router sessions on all rtrd listeners together. */
+#define RTR_MAX_SESSIONS	8192
+/* Responses queued for one session: a router that keeps asking without
+ * reading is dropped when it has this many outstanding. */
+#define RTR_MAX_QUEUED		32
+/* Seconds a session may have queued output without the kernel taking a
+ * single byte before it is dropped (a router that stopped reading). */
+#define RTR_WRITE_STALL_SECS	60
+/* rpki-client JSON input file or download. */
+#define RTR_MAX_INPUT_SIZE	(2048u * 1024 * 1024)
+/* One JSON string (a router key's base64 SPKI is the longest we keep). */
+#define RTR_MAX_JSON_STRING	8192
+/* Nesting depth of the JSON input (rpki-client writes 4). */
+#define RTR_MAX_JSON_DEPTH	16
+/* Payload records of each kind in one input. */
+#define RTR_MAX_VRPS		(20u * 1000 * 1000)
+#define RTR_MAX_ROUTER_KEYS	(1000u * 1000)
+#define RTR_MAX_ASPAS		(1000u * 1000)
+/* Providers of one ASPA (draft-ietf-sidrops-aspa-profile has no bound;
+ * the PDU length limit gives (RTR_MAX_PDU_LEN - 12) / 4). */
+#define RTR_MAX_ASPA_PROVIDERS	((RTR_MAX_PDU_LEN - 12) / 4)
+/* A router key's SubjectPublicKeyInfo (DER). */
+#define RTR_MAX_SPKI_LEN	1024
+/* Serial diffs kept by default (configurable with --history). */
+#define RTR_DEFAULT_HISTORY	16
+/* Records all kept diffs together may hold: this many plus twice the
+ * current set.  After a large change (a trust anchor gone and back) the
+ * oldest diffs are dropped; their routers get Cache Reset, which then
+ * costs them no more than the diff would have. */
+#define RTR_HISTORY_MIN_RECORDS	65536
+/* SLURM (RFC 8416) file. */
+#define RTR_MAX_SLURM_SIZE	(64u * 1024 * 1024)
 
 #endif
