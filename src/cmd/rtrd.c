@@ -20,6 +20,7 @@ usage(FILE *f)
 "            [--tls-listen ADDR:PORT --tls-cert FILE --tls-key FILE]\n"
 "            [--slurm FILE] [--refresh N] [--retry N] [--expire N]\n"
 "            [--max-age SECONDS] [--interval SECONDS] [--history N]\n"
+"            [--max-version N]\n"
 "            [--metrics ADDR:PORT] [--serial N] [--session-id N]\n"
 "            [--max-sessions N] [--stall SECONDS] [--syslog] [--debug]\n"
 "\n"
@@ -51,6 +52,8 @@ usage(FILE *f)
 "                      (86400); 0 accepts any age and a missing buildtime\n"
 "  --interval SECONDS  between downloads of a URL input (60)\n"
 "  --history N         serials whose diffs are kept for Serial Query (%d)\n"
+"  --max-version N     highest RTR version to speak, 0..2 (2); a router\n"
+"                      asking for more gets an Error Report naming N\n"
 "  --metrics ADDR:PORT Prometheus metrics at http://ADDR:PORT/metrics\n"
 "  --serial N          serial of the first data set (0)\n"
 "  --session-id N      fixed session id 0..65535 (default: random per start)\n"
@@ -109,6 +112,7 @@ main(int argc, char *argv[])
 		{ "max-age", required_argument, NULL, 'a' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "history", required_argument, NULL, 'H' },
+		{ "max-version", required_argument, NULL, 'X' },
 		{ "metrics", required_argument, NULL, 'm' },
 		{ "serial", required_argument, NULL, 'S' },
 		{ "session-id", required_argument, NULL, 'I' },
@@ -172,6 +176,10 @@ main(int argc, char *argv[])
 			break;
 		case 'i':
 			cfg.interval = number("interval", optarg, 1, 86400);
+			break;
+		case 'X':
+			cfg.max_version = (int)number("max-version", optarg, 0,
+			    RTR_VERSION_MAX);
 			break;
 		case 'H':
 			cfg.history = number("history", optarg, 0, 100000);

@@ -98,6 +98,7 @@ rtr_server_config_defaults(struct rtr_server_config *c)
 	c->session_id = -1;
 	c->max_sessions = RTR_MAX_SESSIONS;
 	c->stall_secs = RTR_WRITE_STALL_SECS;
+	c->max_version = RTR_VERSION_MAX;
 }
 
 /*

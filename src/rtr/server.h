@@ -48,6 +48,7 @@ struct rtr_server_config {
 	int		 session_id;	/* -1: random */
 	size_t		 max_sessions;
 	unsigned	 stall_secs;
+	int		 max_version;	/* highest RTR version spoken */
 };
 
 void	rtr_server_config_defaults(struct rtr_server_config *);

@@ -354,6 +354,17 @@ handle_pdu(struct rtr_session *s, const struct rtr_pdu *pdu, const uint8_t *raw)
 			session_fsm(s, EV_ERROR_RECEIVED, SS_CLOSED);
 		return;
 	}
+	if (s->state == SS_CONNECTED && pdu->version > s->srv->cfg->max_version) {
+		/*
+		 * A version this cache is configured not to speak: the Error
+		 * Report carries the highest one it does, and the router
+		 * may try again with that (RFC 8210 section 7).
+		 */
+		send_error(s, s->srv->cfg->max_version,
+		    RTR_ERR_UNSUPPORTED_VERSION, raw, pdu->length,
+		    "RFC 8210 section 7: this cache speaks a lower version", 1);
+		return;
+	}
 	if (s->state == SS_CONNECTED) {
 		/* The router's first PDU sets the version (section 7). */
 		s->version = pdu->version;
@@ -471,8 +482,11 @@ rtr_session_readable(struct rtr_session *s)
 			v = s->version >= 0 ? s->version :
 			    pdu.version <= RTR_VERSION_MAX ? pdu.version :
 			    RTR_VERSION_MAX;
+			if (v > s->srv->cfg->max_version)
+				v = s->srv->cfg->max_version;
 			if (code == RTR_ERR_UNSUPPORTED_VERSION)
-				v = s->version >= 0 ? s->version : RTR_VERSION_MAX;
+				v = s->version >= 0 ? s->version :
+				    s->srv->cfg->max_version;
 			send_error(s, v, code, s->in.data + off, bad_len, why, 1);
 			break;
 		}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # rtrd with real routers and clients nobody here wrote, on 127.0.0.1:
-# rtrclient (rtrlib), BIRD 2 (protocol rpki, ROA tables) and OpenBGPD
+# rtrclient (rtrlib; RTR v1, and v0 from a cache limited to it), BIRD 2
+# (protocol rpki, ROA tables) and OpenBGPD
 # (bgpctl show sets).  Each gets exactly the VRPs of the input, then,
 # after the input file changes (1000 withdrawals, 1000 announcements),
 # exactly the new set through Serial Notify and an incremental update.
@@ -10,7 +11,7 @@
 rtr_setup
 
 N=3000
-read -r PORT MPORT BGPPORT SPORT SMPORT < <(free_ports 5 | tr '\n' ' ')
+read -r PORT MPORT BGPPORT SPORT SMPORT V0PORT < <(free_ports 6 | tr '\n' ' ')
 JSON=$WORK/vrps.json
 gen_json "$JSON" $N 0
 expected_csv "$JSON" >"$WORK/want0.csv"
@@ -32,6 +33,18 @@ if command -v rtrclient >/dev/null; then
 	same "$WORK/want0.csv" "$WORK/rtrclient0.csv" "rtrclient (RTR v1) over IPv4: exactly the input's VRPs"
 	rtrclient_dump ::1 "$PORT" >"$WORK/rtrclient0v6.csv"
 	same "$WORK/want0.csv" "$WORK/rtrclient0v6.csv" "rtrclient over IPv6 ([::1])"
+	# Version 0 (RFC 6810): a cache limited to it answers rtrlib's v1
+	# Reset Query with an Error Report naming version 0, and rtrlib
+	# starts again with version 0.
+	start_bg "$WORK/rtrd-v0.log" "$BIN/rtrd" --json "$JSON" \
+		--listen "127.0.0.1:$V0PORT" --max-version 0
+	wait_port "$V0PORT" "$LAST_PID" "rtrd --max-version 0"
+	rtrclient_dump 127.0.0.1 "$V0PORT" >"$WORK/rtrclient0v0.csv"
+	same "$WORK/want0.csv" "$WORK/rtrclient0v0.csv" "rtrclient with RTR v0 (RFC 6810): exactly the input's VRPs"
+	grep -q "protocol version 0" "$WORK/rtrd-v0.log" &&
+		ok "the v0 session was negotiated down from v1" ||
+		bad "rtrd-v0.log shows no version 0 session: $(tail -3 "$WORK/rtrd-v0.log")"
+	kill "$LAST_PID" 2>/dev/null
 else
 	skip "rtrclient (Debian rtr-tools) is not installed"
 fi
