@@ -15,6 +15,8 @@ set -u
 : "${TMPBASE:?TMPBASE must name a scratch directory}"
 
 PY=/usr/bin/python3	# Debian's: it has python3-cryptography and asn1crypto
+# shellcheck source=tests/integration/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 PUBCLIENT="$SRC/tests/tools/pubclient.py"
 TEST_NAME=$(basename "$0" .sh)
 PASSED=0
@@ -74,21 +76,6 @@ lib_setup() {
 	echo "# $TEST_NAME: work directory $WORK"
 }
 
-# free_ports N: print N distinct free TCP ports on 127.0.0.1, one a line.
-# The kernel picks them (bind to port 0); all stay bound until all are
-# chosen, so they differ.
-free_ports() {
-	"$PY" - "$1" <<'EOF'
-import socket, sys
-socks = []
-for _ in range(int(sys.argv[1])):
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    socks.append(s)
-for s in socks:
-    print(s.getsockname()[1])
-EOF
-}
 
 # context: what the reader needs to see after a failure.
 context() {
@@ -128,10 +115,6 @@ finish() {
 	[ "$FAILED" -eq 0 ]
 }
 
-# port_open PORT: true if something accepts on 127.0.0.1:PORT.
-port_open() {
-	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
 
 # start_daemon DATADIR PORT [TIMEOUT_S]: run rpkipubd in the background
 # (stderr appended to $DAEMON_LOG), set DAEMON_PID, wait until PORT answers.

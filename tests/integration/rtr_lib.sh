@@ -10,6 +10,8 @@ set -u
 : "${TMPBASE:?TMPBASE must name a scratch directory}"
 
 PY=/usr/bin/python3
+# shellcheck source=tests/integration/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 TEST_NAME=$(basename "$0" .sh)
 PASSED=0
 FAILED=0
@@ -54,23 +56,7 @@ finish() {
 	[ "$FAILED" -eq 0 ]
 }
 
-# free_ports N: N distinct free TCP ports on 127.0.0.1.
-free_ports() {
-	"$PY" - "$1" <<'EOF'
-import socket, sys
-socks = []
-for _ in range(int(sys.argv[1])):
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    socks.append(s)
-for s in socks:
-    print(s.getsockname()[1])
-EOF
-}
 
-port_open() {
-	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
 
 # wait_port PORT PID WHAT: until PORT answers (10 s) or PID died.
 wait_port() {
