@@ -741,6 +741,7 @@ job_emit(struct job *j)
 {
 	uint8_t	 hash[32];
 	int64_t	 first_stored;
+	size_t	 i;
 	int	 r;
 
 	if (j->cur_uri == NULL)
@@ -788,7 +789,7 @@ job_emit(struct job *j)
 		j->tree_der_bytes += j->tree_der[j->tree_nuris - 1].len;
 		if (j->tree_inline && j->tree_der_bytes > TREE_INLINE_MAX) {
 			/* A large delta: the tree takes it from the store. */
-			for (size_t i = 0; i < j->tree_nuris; i++)
+			for (i = 0; i < j->tree_nuris; i++)
 				buf_free(&j->tree_der[i]);
 			j->tree_inline = 0;
 		}
