@@ -958,24 +958,16 @@ next_cb(void *arg, enum rrdp_elem e, const char *uri, const uint8_t *hash,
 	    derlen);
 }
 
-/*
- * Does the tree at dir hold serial + 1, written but not yet announced?
- * The writer switches `current` before it replaces notification.xml, so
- * a writer stopped (or caught) between the two leaves rsync one serial
- * ahead of RRDP: both are complete, consistent states.
- */
+/* Does the tree at dir hold exactly the objects of snapshot file path? */
 static int
-rsync_is_next(struct verify *v, const char *dir)
+rsync_matches(struct verify *v, const char *path, const char *dir)
 {
 	struct omap	 paths;
 	size_t		 nfiles;
 	char		 err[1024];
-	char		*path;
 	int		 match = 0;
 
 	memset(&paths, 0, sizeof(paths));
-	if ((path = find_snapshot(v, v->n.serial + 1)) == NULL)
-		return 0;
 	v->quiet = 1;
 	v->quiet_count = 0;
 	if (rrdp_content_parse_file(path, RRDP_SNAPSHOT, v->n.session,
@@ -988,7 +980,42 @@ rsync_is_next(struct verify *v, const char *dir)
 	v->quiet = 0;
 	omap_free(&v->next);
 	omap_free(&paths);
-	free(path);
+	return match;
+}
+
+/*
+ * Does the tree at dir hold serial + 1, written but not yet announced?
+ * The writer switches `current` before it replaces notification.xml, so
+ * a writer stopped (or caught) between the two leaves rsync one serial
+ * ahead of RRDP: both are complete, consistent states.  A writer killed
+ * there twice may have written serial + 1 more than once, with other
+ * content each time (a publication came in between), and `current` may
+ * hold any of those attempts: each snapshot of serial + 1 on disk is
+ * tried.
+ */
+static int
+rsync_is_next(struct verify *v, const char *dir)
+{
+	struct dirent	*de;
+	DIR		*d;
+	char		*sdir, *path;
+	int		 match = 0;
+
+	sdir = str_fmt("%s/%s/%lld", v->rrdp_dir, v->n.session,
+	    (long long)(v->n.serial + 1));
+	if ((d = opendir(sdir)) == NULL)
+		goto out;
+	while (!match && (de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		path = str_fmt("%s/%s/snapshot.xml", sdir, de->d_name);
+		if (access(path, R_OK) == 0)
+			match = rsync_matches(v, path, dir);
+		free(path);
+	}
+	closedir(d);
+ out:
+	free(sdir);
 	return match;
 }
 

@@ -836,6 +836,28 @@ test_rsync_next_serial(void **state)
 	write_snapshot(f, 4, s4, N(s4));
 	expect(f, 1, 0, "PASS", "rsync tree is the next serial, not yet "
 	    "announced", NULL);
+	/*
+	 * Killed again, the writer wrote serial 4 once more, with other
+	 * content, in a newer directory: the tree of the first attempt is
+	 * still a serial 4 the writer made.
+	 */
+	{
+		static const int s4b[] = { A2, B2 };
+		char	dir[400];
+
+		serial_dir(f, dir, sizeof(dir), 4);
+		snprintf(cmd, sizeof(cmd), "mv '%s' '%s/%s/4/%032x'", dir,
+		    f->rrdp, SESSION, 0x01d0u);
+		assert_int_equal(system(cmd), 0);
+		write_snapshot(f, 4, s4b, N(s4b));
+		expect(f, 1, 0, "PASS", "rsync tree is the next serial, not "
+		    "yet announced", NULL);
+		snprintf(cmd, sizeof(cmd), "rm -r '%s'", dir);
+		assert_int_equal(system(cmd), 0);
+		snprintf(cmd, sizeof(cmd), "mv '%s/%s/4/%032x' '%s'", f->rrdp,
+		    SESSION, 0x01d0u, dir);
+		assert_int_equal(system(cmd), 0);
+	}
 	/* A tree that is neither serial 3 nor serial 4 still fails. */
 	snprintf(path, sizeof(path), "%s/trees/t3/repo/ca/d.mft", f->rsync);
 	assert_int_equal(unlink(path), 0);
