@@ -9,6 +9,8 @@
  * rsync tree), then SERIALS times (default 3) replaces CHANGES objects
  * (default 100) and runs the repository writer for one serial in a
  * process of its own, so its peak RSS is that of the writer alone.
+ * With --again, DIR is one such directory kept from an earlier run: the
+ * fill and the first serial are skipped (for profiling a serial alone).
  * Prints one line per serial and a summary line:
  *
  *   objects=N serial_s=MEDIAN prepare_s=MEDIAN rss_kb=MAX bytes=BYTES
@@ -103,6 +105,19 @@ put(struct store *st, int64_t pub, int64_t change, long i, int replace,
 	return rc;
 }
 
+static int64_t
+bench_publisher(struct store *st)
+{
+	struct store_publisher	*p;
+	int64_t			 id;
+
+	if (store_publisher_get(st, "bench", &p) != 1)
+		return -1;
+	id = p->id;
+	store_publisher_free(p);
+	return id;
+}
+
 /* One serial in this process (the child mode). */
 static int
 serial_child(const char *dir)
@@ -173,15 +188,21 @@ main(int argc, char *argv[])
 	long		 objects, changes = 100, serials = 3, i, s;
 	long long	 bytes = 0, rss = 0;
 	int64_t		 pub, change;
-	int		 status;
+	int		 status, again = 0;
 
 	log_init("rrdpserial", 0, getenv("VERBOSE") != NULL ? LOG_LVL_INFO :
 	    LOG_LVL_WARN);
 	if (argc == 3 && strcmp(argv[1], "--child") == 0)
 		return serial_child(argv[2]);
+	if (argc > 1 && strcmp(argv[1], "--again") == 0) {
+		again = 1;
+		argc--;
+		argv[1] = argv[0];	/* the program, for the children */
+		argv++;
+	}
 	if (argc < 3 || argc > 5) {
-		fprintf(stderr, "usage: rrdpserial DIR OBJECTS [CHANGES "
-		    "[SERIALS]]\n");
+		fprintf(stderr, "usage: rrdpserial [--again] DIR OBJECTS "
+		    "[CHANGES [SERIALS]]\n");
 		return 1;
 	}
 	objects = atol(argv[2]);
@@ -194,28 +215,23 @@ main(int argc, char *argv[])
 		fprintf(stderr, "rrdpserial: bad numbers\n");
 		return 1;
 	}
-	if (mkdir(argv[1], 0700) == -1) {
+	if (!again && mkdir(argv[1], 0700) == -1) {
 		perror(argv[1]);
 		return 1;
 	}
 	c = bench_config(argv[1]);
 	store = config_path(c, CONFIG_STORE);
-	if ((st = store_open(store)) == NULL || rrdp_writer_init(c) == -1)
+	if ((st = store_open(store)) == NULL ||
+	    (!again && rrdp_writer_init(c) == -1))
 		return 1;
 	store_tune_writer(st);
+	if (again)
+		goto loaded;
 	if (store_begin(st) == -1 ||
 	    store_publisher_add(st, "bench", "rsync://rpki.example.net/repo/",
 	    (const uint8_t *)"x", 1, time(NULL)) == -1 ||
-	    store_commit(st) == -1)
+	    store_commit(st) == -1 || (pub = bench_publisher(st)) == -1)
 		return 1;
-	{
-		struct store_publisher	*p;
-
-		if (store_publisher_get(st, "bench", &p) != 1)
-			return 1;
-		pub = p->id;
-		store_publisher_free(p);
-	}
 	t0 = now_s();
 	for (i = 0; i < objects; i++) {
 		if (i % TXN_OBJECTS == 0 && store_begin(st) == -1)
@@ -236,6 +252,9 @@ main(int argc, char *argv[])
 	if (system(cmd) != 0)
 		return 1;
 	printf("first serial (full snapshot and rsync tree) done\n");
+ loaded:
+	if ((pub = bench_publisher(st)) == -1)
+		return 1;
 
 	for (s = 0; s < serials; s++) {
 		pid_t	pid;
