@@ -10,11 +10,15 @@
 # the first serial, then three serials of a 100-object delta (snapshot +
 # .gz + delta + .gz + notification + rsync tree), each in a process of
 # its own; then dd writes the bytes of one such serial with conv=fsync,
-# three times.  Medians are printed, with the writer's peak RSS.
+# three times, through the page cache as the issue's reference asks
+# (dd_s) and with oflag=direct (dd_direct_s: the disk's own rate, which
+# the writer's snapshot files use).  Medians are printed, with the
+# writer's peak RSS.
 # serial_s is the time from the interval's start to the notification and
 # the rsync switch; prepare_s the hard-link copy rpkipubd makes right
 # after, in the idle time, for the next serial's tree.  ratio is
-# serial_s / dd_s, ratio_all (serial_s + prepare_s) / dd_s.
+# serial_s / dd_s, ratio_d serial_s / dd_direct_s, ratio_all
+# (serial_s + prepare_s) / dd_s.
 # Needs about 12 GB of free disk under ${TMPDIR:-/tmp} for 1,000,000.
 set -euo pipefail
 
@@ -30,9 +34,21 @@ trap 'exit 130' INT TERM
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
+# dd_median MB FLAGS...: median seconds of three dd runs writing MB MiB.
+dd_median() {
+	local mb=$1 _
+	shift
+	for _ in 1 2 3; do
+		dd if=/dev/zero of="$tmp/dd.out" bs=1M count="$mb" "$@" 2>&1 |
+			sed -n 's/.* copied, \([0-9.]*\) s.*/\1/p'
+		rm -f "$tmp/dd.out"
+	done | median
+}
+
 echo "# $invocation"
 echo "# $(nproc) CPUs, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -sr), disk of $tmp: $(df -h "$tmp" | awk 'NR == 2 { print $1 }')"
-printf '%9s %9s %10s %9s %7s %11s %10s %7s\n' objects serial_s prepare_s dd_s ratio ratio_all MB/serial rss_MB
+printf '%9s %9s %10s %7s %12s %7s %8s %10s %10s %7s\n' objects serial_s \
+	prepare_s dd_s dd_direct_s ratio ratio_d ratio_all MB/serial rss_MB
 for n in $SIZES; do
 	out=$("$BIN/rrdpserial" "$tmp/r$n" "$n" 100 3)
 	line=$(grep '^objects=' <<<"$out")
@@ -41,12 +57,11 @@ for n in $SIZES; do
 	rss=$(sed 's/.*rss_kb=\([^ ]*\).*/\1/' <<<"$line")
 	bytes=$(sed 's/.*bytes=\([^ ]*\).*/\1/' <<<"$line")
 	mb=$(( (bytes + 1048575) / 1048576 ))
-	dd_s=$(for _ in 1 2 3; do
-		dd if=/dev/zero of="$tmp/dd.out" bs=1M count="$mb" conv=fsync 2>&1 |
-			sed -n 's/.* copied, \([0-9.]*\) s.*/\1/p'
-		rm -f "$tmp/dd.out"
-	done | median)
-	awk -v n="$n" -v s="$serial" -v p="$prep" -v d="$dd_s" -v mb="$mb" -v rss="$rss" 'BEGIN {
-		printf "%9s %9.3f %10.3f %9.3f %7.2f %11.2f %10s %7.1f\n", n, s, p, d, s / d, (s + p) / d, mb, rss / 1024 }'
+	dd_s=$(dd_median "$mb" conv=fsync)
+	ddd_s=$(dd_median "$mb" oflag=direct conv=fsync)
+	awk -v n="$n" -v s="$serial" -v p="$prep" -v d="$dd_s" -v dd="$ddd_s" \
+	    -v mb="$mb" -v rss="$rss" 'BEGIN {
+		printf "%9s %9.3f %10.3f %7.3f %12.3f %7.2f %8.2f %10.2f %10s %7.1f\n",
+		    n, s, p, d, dd, s / d, s / dd, (s + p) / d, mb, rss / 1024 }'
 	rm -rf "$tmp/r$n"
 done
