@@ -215,8 +215,10 @@ mkdir -p "$RPC_CACHE" "$RPC_OUT" "$RPCR_CACHE" "$RPCR_OUT"
 if [ "$(id -u)" = 0 ]; then
 	chown _rpki-client "$RPC_CACHE" "$RPC_OUT" "$RPCR_CACHE" "$RPCR_OUT"
 fi
-# RPKI_CLIENT_NOISE: lines of rpki-client -v that report progress, not trouble.
-RPKI_CLIENT_LOG_BAD='warn|error|fail[^e]|invalid|stale|not found|mismatch|unknown|bad |expired|could not|cannot|refus'
+# What rpki-client says about a broken repository, e.g. "bad message
+# digest for X.roa", "ASPA: failed to parse ASProviderAttestation" (both
+# seen with trees broken on purpose).
+RPKI_CLIENT_LOG_BAD='warn|error|fail|invalid|stale|not found|mismatch|unknown|bad |expired|could not|cannot|refus'
 run_rpki_client() {	# run_rpki_client TAG [-R]: one validation run, log in $WORK/TAG.log
 	local tag=$1 cache=$RPC_CACHE out=$RPC_OUT
 	shift
