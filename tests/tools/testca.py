@@ -60,7 +60,9 @@ Subcommands (STATE is the state directory):
 Every change (add-*, remove-*, reissue) re-issues each CA's manifest (its
 number + 1) and CRL (its number + 1); a removed object's EE certificate is
 revoked on the new CRL.  Objects that did not change keep their bytes.
-ASNs may be written 64496 or AS64496.
+ASNs may be written 64496 or AS64496.  Manifests and CRLs are valid for
+24 hours (EE and CA certificates for a year): run `reissue` at least
+daily for a tree that lives longer.
 """
 
 import argparse
