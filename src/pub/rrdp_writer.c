@@ -653,18 +653,22 @@ static int
 mkdir_p(const char *path)
 {
 	char	*p = xstrdup(path), *s;
-	int	 rc = 0;
+	int	 rc = -1;
 
+	/* Stop at the first failure and name it: what follows would only
+	 * fail with ENOENT and hide the cause (ENOSPC, EACCES). */
 	for (s = strchr(p + 1, '/'); s != NULL; s = strchr(s + 1, '/')) {
 		*s = '\0';
 		if (mkdir(p, 0755) == -1 && errno != EEXIST)
-			rc = -1;
+			goto out;
 		*s = '/';
 	}
 	if (mkdir(p, 0755) == -1 && errno != EEXIST)
-		rc = -1;
+		goto out;
+	rc = 0;
+ out:
 	if (rc == -1)
-		log_err("%s: mkdir: %s", path, strerror(errno));
+		log_err("%s: mkdir: %s", p, strerror(errno));
 	free(p);
 	return rc;
 }
