@@ -122,17 +122,49 @@ struct out {
 
 /* ---- output files ---- */
 
+/*
+ * Output buffers are kept for the next serial instead of freed.  A fresh
+ * page costs about 10 us on the test machine's VM at first touch
+ * (measured: 10.7 us a page, 0.02 us once mapped), and a serial's six
+ * 1 MB buffers came from mmap(2) anew each time: 15 ms of a 10,000-object
+ * serial of 120 ms.  OUT_POOL_MAX buffers cover one serial's files.
+ */
+#define OUT_POOL_MAX	8
+
+static pthread_mutex_t	 out_pool_mtx = PTHREAD_MUTEX_INITIALIZER;
+static uint8_t		*out_pool[OUT_POOL_MAX];
+static size_t		 out_pool_len;
+
 /* An empty buffer of OUT_BUFSIZE bytes, aligned for direct I/O. */
 static void
 out_buf_alloc(struct buf *b)
 {
-	void	*p;
+	void	*p = NULL;
 
-	if (posix_memalign(&p, OUT_ALIGN, OUT_BUFSIZE) != 0)
+	pthread_mutex_lock(&out_pool_mtx);
+	if (out_pool_len > 0)
+		p = out_pool[--out_pool_len];
+	pthread_mutex_unlock(&out_pool_mtx);
+	if (p == NULL && posix_memalign(&p, OUT_ALIGN, OUT_BUFSIZE) != 0)
 		fatalx("out of memory");
 	b->data = p;
 	b->len = 0;
 	b->cap = OUT_BUFSIZE;
+}
+
+/* Give a buffer of out_buf_alloc back to the pool (or free it). */
+static void
+out_buf_release(struct buf *b)
+{
+	if (b->data == NULL)
+		return;
+	pthread_mutex_lock(&out_pool_mtx);
+	if (out_pool_len < OUT_POOL_MAX) {
+		out_pool[out_pool_len++] = b->data;
+		b->data = NULL;
+	}
+	pthread_mutex_unlock(&out_pool_mtx);
+	buf_free(b);
 }
 
 static int
@@ -234,7 +266,7 @@ out_async(struct out *o)
 	if (pthread_create(&o->thread, NULL, out_thread, o) != 0) {
 		pthread_mutex_destroy(&o->mtx);
 		pthread_cond_destroy(&o->cv);
-		buf_free(&o->slot);
+		out_buf_release(&o->slot);
 		return -1;
 	}
 	o->async = 1;
@@ -277,7 +309,7 @@ out_sync(struct out *o)
 	pthread_join(o->thread, NULL);
 	pthread_mutex_destroy(&o->mtx);
 	pthread_cond_destroy(&o->cv);
-	buf_free(&o->slot);
+	out_buf_release(&o->slot);
 	o->async = 0;
 }
 
@@ -341,7 +373,7 @@ out_close(struct out *o, uint8_t hash[32])
 		rc = -1;
 	}
 	o->fd = -1;
-	buf_free(&o->b);
+	out_buf_release(&o->b);
 	free(o->path);
 	o->path = NULL;
 	return rc;
@@ -758,6 +790,22 @@ rrdp_writer_status(struct rrdp_writer *w, struct rrdp_status *out)
 	pthread_mutex_unlock(&w->status_lock);
 }
 
+/* syncfs(2) of the file system dir is on.  0 or -1 (logged). */
+static int
+fs_sync(const char *dir)
+{
+	int	fd, rc = 0;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY)) == -1 ||
+	    syncfs(fd) == -1) {
+		log_err("%s: syncfs: %s", dir, strerror(errno));
+		rc = -1;
+	}
+	if (fd != -1)
+		close(fd);
+	return rc;
+}
+
 /* ---- one serial ---- */
 
 /* What one run builds; freed by job_free. */
@@ -1101,19 +1149,11 @@ static int
 job_sync(struct job *j)
 {
 	struct stat	a, b;
-	int		fd, rc = 0;
 
 	if (stat(j->w->rrdp_dir, &a) == 0 && stat(j->w->rsync_dir, &b) == 0 &&
 	    a.st_dev == b.st_dev)
 		return 0;
-	if ((fd = open(j->w->rrdp_dir, O_RDONLY | O_DIRECTORY)) == -1 ||
-	    syncfs(fd) == -1) {
-		log_err("%s: syncfs: %s", j->w->rrdp_dir, strerror(errno));
-		rc = -1;
-	}
-	if (fd != -1)
-		close(fd);
-	return rc;
+	return fs_sync(j->w->rrdp_dir);
 }
 
 /* Remove the serial's directory of a serial that will not be. */
@@ -1568,12 +1608,26 @@ rrdp_writer_run(struct rrdp_writer *w, time_t now)
 int
 rrdp_writer_prepare(struct rrdp_writer *w, time_t now)
 {
+	struct stat	a, b;
+	int		rc;
+
 	sweep_rrdp(w, now);
 	if (rsync_tree_expire(w->rsync_dir, now,
 	    (time_t)w->cfg->rsync_keep) == -1)
 		log_warn("%s: removing old rsync trees failed",
 		    w->rsync_dir);
-	return rsync_tree_prepare(w->rsync_dir);
+	rc = rsync_tree_prepare(w->rsync_dir);
+	/*
+	 * The idle work's metadata (a link and a link count per object,
+	 * the removals) goes to disk now, not in the next serial's syncfs:
+	 * measured at 10,000 objects, that syncfs took 40-50 ms with it
+	 * and the serial 0.11 s.
+	 */
+	if (fs_sync(w->rsync_dir) == -1 ||
+	    (stat(w->rrdp_dir, &a) == 0 && stat(w->rsync_dir, &b) == 0 &&
+	    a.st_dev != b.st_dev && fs_sync(w->rrdp_dir) == -1))
+		rc = -1;
+	return rc;
 }
 
 /* ---- the thread ---- */
