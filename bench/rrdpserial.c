@@ -7,8 +7,13 @@
  * realistic names (one directory per CA, 100 objects each, a manifest
  * and a CRL among them), writes the first serial (a full snapshot and
  * rsync tree), then SERIALS times (default 3) replaces CHANGES objects
- * (default 100) and runs the repository writer for one serial in a
- * process of its own, so its peak RSS is that of the writer alone.
+ * (default 100) and has the repository writer write one serial.  The
+ * writer lives in a process of its own, so its peak RSS is that of the
+ * writer alone, and that process is kept for all SERIALS serials, as
+ * rpkipubd keeps its writer thread and store connection: the first serial
+ * after a start pays for cold caches and fresh memory (on the test VM a
+ * page costs about 10 us at first touch), which a running daemon pays
+ * once, not every minute.
  * With --again, DIR is one such directory kept from an earlier run: the
  * fill and the first serial are skipped (for profiling a serial alone).
  * Prints one line per serial and a summary line:
@@ -18,8 +23,7 @@
  * serial_s is rrdp_writer_run(): from the start of the interval's work to
  * the notification and the rsync switch.  prepare_s is the idle-time
  * work rpkipubd does right after (the hard links the next tree starts
- * from); the serial's whole cost is the sum.
- * where BYTES_WRITTEN counts what one serial writes (snapshot and its
+ * from); the serial's whole cost is the sum.  BYTES counts what one serial writes (snapshot and its
  * .gz, delta and its .gz, notification, the new rsync files), for the
  * dd comparison in bench/run-rrdpserial.sh.
  */
@@ -118,25 +122,37 @@ bench_publisher(struct store *st)
 	return id;
 }
 
-/* One serial in this process (the child mode). */
+/*
+ * The child mode: one writer for the whole run, as in rpkipubd, where
+ * the writer thread and its store connection live as long as the
+ * daemon.  Each line on stdin asks for one serial and the idle-time work
+ * after it; each answer is a line "SERIAL_S PREPARE_S".  With once, one
+ * serial and no protocol (the first, full serial).
+ */
 static int
-serial_child(const char *dir)
+serial_child(const char *dir, int once)
 {
 	struct config		*c = bench_config(dir);
 	struct rrdp_writer	*w;
 	char			*store = config_path(c, CONFIG_STORE);
+	char			 line[16];
 	double			 t0, t1;
-	int			 r;
+	int			 r = 1;
 
 	if ((w = rrdp_writer_new(c, store)) == NULL)
 		return 1;
-	t0 = now_s();
-	r = rrdp_writer_run(w, time(NULL));
-	t1 = now_s();
-	/* What rpkipubd then does in the idle time before the next one. */
-	if (rrdp_writer_prepare(w, time(NULL)) == -1)
-		r = -1;
-	printf("%.3f %.3f\n", t1 - t0, now_s() - t1);
+	while (once || fgets(line, sizeof(line), stdin) != NULL) {
+		t0 = now_s();
+		r = rrdp_writer_run(w, time(NULL));
+		t1 = now_s();
+		/* What rpkipubd then does in the idle time before the next. */
+		if (rrdp_writer_prepare(w, time(NULL)) == -1)
+			r = -1;
+		printf("%.3f %.3f\n", t1 - t0, now_s() - t1);
+		fflush(stdout);
+		if (r != 1 || once)
+			break;
+	}
 	rrdp_writer_free(w);
 	config_free(c);
 	free(store);
@@ -189,11 +205,16 @@ main(int argc, char *argv[])
 	long long	 bytes = 0, rss = 0;
 	int64_t		 pub, change;
 	int		 status, again = 0;
+	int		 tochild[2], fromchild[2];
+	pid_t		 pid;
+	FILE		*answers;
 
 	log_init("rrdpserial", 0, getenv("VERBOSE") != NULL ? LOG_LVL_INFO :
 	    LOG_LVL_WARN);
 	if (argc == 3 && strcmp(argv[1], "--child") == 0)
-		return serial_child(argv[2]);
+		return serial_child(argv[2], 0);
+	if (argc == 3 && strcmp(argv[1], "--first") == 0)
+		return serial_child(argv[2], 1);
 	if (argc > 1 && strcmp(argv[1], "--again") == 0) {
 		again = 1;
 		argc--;
@@ -248,7 +269,7 @@ main(int argc, char *argv[])
 		return 1;
 	printf("filled %ld objects in %.1f s\n", objects, now_s() - t0);
 	fflush(stdout);
-	snprintf(cmd, sizeof(cmd), "'%s' --child '%s'", argv[0], argv[1]);
+	snprintf(cmd, sizeof(cmd), "'%s' --first '%s'", argv[0], argv[1]);
 	if (system(cmd) != 0)
 		return 1;
 	printf("first serial (full snapshot and rsync tree) done\n");
@@ -256,10 +277,23 @@ main(int argc, char *argv[])
 	if ((pub = bench_publisher(st)) == -1)
 		return 1;
 
+	/* The writer process, kept for all serials (see serial_child). */
+	if (pipe(tochild) == -1 || pipe(fromchild) == -1)
+		return 1;
+	fflush(stdout);
+	if ((pid = fork()) == 0) {
+		dup2(tochild[0], 0);
+		dup2(fromchild[1], 1);
+		close(tochild[1]);
+		close(fromchild[0]);
+		execl(argv[0], argv[0], "--child", argv[1], (char *)NULL);
+		_exit(127);
+	}
+	close(tochild[0]);
+	close(fromchild[1]);
+	if ((answers = fdopen(fromchild[0], "r")) == NULL)
+		return 1;
 	for (s = 0; s < serials; s++) {
-		pid_t	pid;
-		int	fds[2];
-		ssize_t	n;
 		char	rrdp[4096];
 
 		/* CHANGES replaces spread over the repository, one change. */
@@ -270,26 +304,14 @@ main(int argc, char *argv[])
 			if (put(st, pub, change, (i * 7919 + s) % objects, 1,
 			    time(NULL)) == -1)
 				return 1;
-		if (store_commit(st) == -1 || store_maintain(st) == -1 ||
-		    pipe(fds) == -1)
+		if (store_commit(st) == -1 || store_maintain(st) == -1)
 			return 1;
-		fflush(stdout);
-		if ((pid = fork()) == 0) {
-			dup2(fds[1], 1);
-			execl(argv[0], argv[0], "--child", argv[1], (char *)NULL);
-			_exit(127);
+		if (write(tochild[1], "run\n", 4) != 4 ||
+		    fgets(line, sizeof(line), answers) == NULL ||
+		    sscanf(line, "%lf %lf", &secs[s], &prep[s]) != 2) {
+			fprintf(stderr, "rrdpserial: the writer failed\n");
+			return 1;
 		}
-		close(fds[1]);
-		n = read(fds[0], line, sizeof(line) - 1);
-		close(fds[0]);
-		if (wait4(pid, &status, 0, &ru) == -1 || !WIFEXITED(status) ||
-		    WEXITSTATUS(status) != 0 || n <= 0)
-			return 1;
-		line[n] = '\0';
-		if (sscanf(line, "%lf %lf", &secs[s], &prep[s]) != 2)
-			return 1;
-		if (ru.ru_maxrss > rss)
-			rss = ru.ru_maxrss;
 		/* What this serial wrote: its RRDP dir + the new rsync files
 		 * (CHANGES files of OBJ_SIZE) + the notification. */
 		snprintf(rrdp, sizeof(rrdp), "%s/rrdp", argv[1]);
@@ -319,9 +341,16 @@ main(int argc, char *argv[])
 			bytes = b + changes * OBJ_SIZE;
 		}
 		printf("serial %ld: %.3f s, then %.3f s preparing the next "
-		    "rsync tree; writer peak RSS %ld kB, %lld bytes written\n",
-		    s + 2, secs[s], prep[s], ru.ru_maxrss, bytes);
+		    "rsync tree; %lld bytes written\n", s + 2, secs[s], prep[s],
+		    bytes);
 	}
+	close(tochild[1]);
+	fclose(answers);
+	if (wait4(pid, &status, 0, &ru) == -1 || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0)
+		return 1;
+	rss = ru.ru_maxrss;
+	printf("writer peak RSS %lld kB\n", rss);
 	qsort(secs, (size_t)serials, sizeof(secs[0]), cmp_double);
 	qsort(prep, (size_t)serials, sizeof(prep[0]), cmp_double);
 	printf("objects=%ld serial_s=%.3f prepare_s=%.3f rss_kb=%lld "
