@@ -33,13 +33,26 @@ enum rstate { R_CONNECTING, R_FULL, R_SYNCED, R_UPDATING, R_DONE, R_FAILED };
 struct router {
 	int		 fd;
 	enum rstate	 st;
-	uint8_t		*buf;
+	/*
+	 * The start of a PDU that the last read cut off.  Reads go to one
+	 * buffer shared by all routers (rbuf) that stays in the CPU's cache;
+	 * a buffer per router (1,000 of 1 MB) made the kernel's copy and
+	 * the parse miss it, and the load generator, not the cache under
+	 * test, set the pace (measured with perf: 27% of its time in the
+	 * parse, 17% in the copy).
+	 */
+	uint8_t		*carry;
 	size_t		 len, cap;
 	uint16_t	 session;
 	uint32_t	 serial;
 	size_t		 payload;	/* payload PDUs in the last response */
 	double		 t_done;
 };
+
+/* The shared read buffer: a carried PDU start plus one read. */
+#define RBUF_READ	(256 * 1024)
+#define MAX_PDU		(1u << 20)
+static uint8_t		*rbuf;
 
 static double
 now(void)
@@ -57,35 +70,65 @@ send_pdu(struct router *r, const uint8_t *p, size_t n)
 		r->st = R_FAILED;
 }
 
-/* Consume whole PDUs in r->buf; returns 1 when r reached End of Data. */
+/*
+ * Consume the whole PDUs of buf[0..len); the incomplete rest is kept in
+ * r->carry.  Returns 1 when r reached End of Data.
+ */
 static int
-consume(struct router *r, int v, size_t *notifies)
+consume(struct router *r, const uint8_t *buf, size_t len, int v,
+    size_t *notifies)
 {
 	size_t		off = 0;
-	uint32_t	len;
+	uint32_t	plen;
+	uint8_t		type;
 	int		eod = 0;
 
-	while (r->len - off >= 8) {
-		memcpy(&len, r->buf + off + 4, 4);
-		len = ntohl(len);
-		if (len < 8 || len > (1u << 20)) {
+	while (len - off >= 8) {
+		/*
+		 * Prefix PDUs are nearly all of a dump: their type and length
+		 * checked against the two fixed sizes without a byte swap.
+		 */
+		while (len - off >= 32) {
+			uint32_t	raw;
+
+			memcpy(&raw, buf + off + 4, 4);
+			if (buf[off + 1] == RTR_IPV4_PREFIX && raw == htonl(20))
+				off += 20;
+			else if (buf[off + 1] == RTR_IPV6_PREFIX &&
+			    raw == htonl(32))
+				off += 32;
+			else
+				break;
+			r->payload++;
+		}
+		if (len - off < 8)
+			break;
+		memcpy(&plen, buf + off + 4, 4);
+		plen = ntohl(plen);
+		if (plen < 8 || plen > MAX_PDU) {
 			r->st = R_FAILED;
 			return 0;
 		}
-		if (r->len - off < len)
+		if (len - off < plen)
 			break;
-		switch (r->buf[off + 1]) {
+		type = buf[off + 1];
+		/* The common case first: one test, no table jump. */
+		if (type == RTR_IPV4_PREFIX || type == RTR_IPV6_PREFIX) {
+			r->payload++;
+			off += plen;
+			continue;
+		}
+		switch (type) {
 		case RTR_CACHE_RESPONSE:
-			memcpy(&r->session, r->buf + off + 2, 2);
+			memcpy(&r->session, buf + off + 2, 2);
 			r->session = ntohs(r->session);
 			r->payload = 0;
 			break;
-		case RTR_IPV4_PREFIX: case RTR_IPV6_PREFIX:
 		case RTR_ROUTER_KEY: case RTR_ASPA:
 			r->payload++;
 			break;
 		case RTR_END_OF_DATA:
-			memcpy(&r->serial, r->buf + off + 8, 4);
+			memcpy(&r->serial, buf + off + 8, 4);
 			r->serial = ntohl(r->serial);
 			eod = 1;
 			break;
@@ -108,10 +151,14 @@ consume(struct router *r, int v, size_t *notifies)
 			r->st = R_FAILED;
 			return 0;
 		}
-		off += len;
+		off += plen;
 	}
-	memmove(r->buf, r->buf + off, r->len - off);
-	r->len -= off;
+	r->len = len - off;
+	if (r->len > r->cap) {
+		r->cap = r->len;
+		r->carry = realloc(r->carry, r->cap);
+	}
+	memcpy(r->carry, buf + off, r->len);
 	return eod;
 }
 
@@ -157,6 +204,7 @@ main(int argc, char *argv[])
 		return 2;
 	reset[0] = (uint8_t)v;
 	rs = calloc((size_t)n, sizeof(*rs));
+	rbuf = malloc(MAX_PDU + RBUF_READ);
 	ep = epoll_create1(0);
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
@@ -166,8 +214,8 @@ main(int argc, char *argv[])
 	deadline = t0 + timeout;
 	for (i = 0; i < n; i++) {
 		r = &rs[i];
-		r->cap = 1 << 20;
-		r->buf = malloc(r->cap);
+		r->cap = 64;
+		r->carry = malloc(r->cap);
 		r->fd = socket(AF_INET, SOCK_STREAM, 0);
 		if (r->fd == -1 || connect(r->fd, (struct sockaddr *)&sin,
 		    sizeof(sin)) == -1) {
@@ -195,16 +243,16 @@ main(int argc, char *argv[])
 			r = evs[i].data.ptr;
 			if (r->st == R_FAILED)
 				continue;
-			nr = read(r->fd, r->buf + r->len, r->cap - r->len);
+			memcpy(rbuf, r->carry, r->len);
+			nr = read(r->fd, rbuf + r->len, RBUF_READ);
 			if (nr <= 0) {
 				if (nr == -1 && errno == EAGAIN)
 					continue;
 				r->st = R_FAILED;
 				continue;
 			}
-			r->len += (size_t)nr;
 			size_t before = notifies;
-			if (consume(r, v, &notifies)) {
+			if (consume(r, rbuf, r->len + (size_t)nr, v, &notifies)) {
 				if (r->st == R_FULL) {
 					r->st = R_SYNCED;
 					payload = r->payload;
