@@ -2,7 +2,9 @@
 # rtrd with real routers and clients nobody here wrote, on 127.0.0.1:
 # rtrclient (rtrlib; RTR v1, and v0 from a cache limited to it), BIRD 2
 # (protocol rpki, ROA tables) and OpenBGPD
-# (bgpctl show sets).  Each gets exactly the VRPs of the input, then,
+# (bgpctl show sets, and the origin validation verdicts it gives routes
+# that BIRD announces to it over BGP).  Each gets exactly the VRPs of the
+# input, then,
 # after the input file changes (1000 withdrawals, 1000 announcements),
 # exactly the new set through Serial Notify and an incremental update.
 # StayRTR serves the same file as the reference: rtrclient must see the
@@ -11,7 +13,7 @@
 rtr_setup
 
 N=3000
-read -r PORT MPORT BGPPORT SPORT SMPORT V0PORT < <(free_ports 6 | tr '\n' ' ')
+read -r PORT MPORT BGPPORT SPORT SMPORT V0PORT FEEDPORT < <(free_ports 7 | tr '\n' ' ')
 JSON=$WORK/vrps.json
 gen_json "$JSON" $N 0
 expected_csv "$JSON" >"$WORK/want0.csv"
@@ -92,6 +94,25 @@ bgpd_counts() {
 	bgpctl -s "$WORK/bgpd.sock" show sets 2>/dev/null |
 		awk '$1 == "ROA" { print $(NF-3) "," $(NF-2) }'
 }
+# bgpctl shows the ROA set only as counts, so a second BIRD announces
+# probe routes to bgpd over BGP (tests/tools/ovsprobe.py: VRP prefixes
+# with their own and other origin ASes, longer than maxLength, not
+# covered) and the verdicts bgpd gives them (RFC 6811) must be the ones
+# the input's VRPs give.
+OVS="$PY $SRC/tests/tools/ovsprobe.py"
+bgpd_verdicts() {
+	bgpctl -s "$WORK/bgpd.sock" show rib in 2>/dev/null | $OVS parse
+}
+# bgpd_expect JSON WANT WHAT: wait for bgpd's verdicts to be those of JSON.
+bgpd_expect() {
+	$OVS expect "$1" "$WORK/feed.conf" >"$2"
+	for _ in $(seq 150); do
+		bgpd_verdicts >"$2.got"
+		cmp -s "$2" "$2.got" && break
+		sleep 0.1
+	done
+	same "$2" "$2.got" "$3"
+}
 HAVE_BGPD=0
 if command -v bgpd >/dev/null && [ "$(id -u)" = 0 ] &&
 	getent passwd _openbgpd >/dev/null && mkdir -p /run/openbgpd 2>/dev/null; then
@@ -99,14 +120,48 @@ if command -v bgpd >/dev/null && [ "$(id -u)" = 0 ] &&
 AS 65000
 router-id 192.0.2.1
 listen on 127.0.0.1 port $BGPPORT
+listen on ::1 port $BGPPORT
 socket "$WORK/bgpd.sock"
 rtr 127.0.0.1 {
 	port $PORT
+}
+neighbor 127.0.0.1 {
+	remote-as 64500
+	passive
+}
+neighbor ::1 {
+	remote-as 64500
+	passive
 }
 EOF
 	start_bg "$WORK/bgpd.log" bgpd -d -f "$WORK/bgpd.conf"
 	BGPD=$LAST_PID
 	HAVE_BGPD=1
+	FEED=""
+	if [ "$HAVE_BIRD" = 1 ]; then
+		# multihop: BIRD wants a directly connected eBGP neighbour on
+		# an interface it knows, and lo is not one.
+		{ $OVS routes "$JSON"
+		cat <<EOF
+router id 192.0.2.2;
+protocol device { }
+protocol bgp feed4 {
+	local 127.0.0.1 port $FEEDPORT as 64500;
+	neighbor 127.0.0.1 port $BGPPORT as 65000;
+	multihop;
+	ipv4 { import none; export all; next hop address 192.0.2.254; };
+}
+protocol bgp feed6 {
+	local ::1 port $FEEDPORT as 64500;
+	neighbor ::1 port $BGPPORT as 65000;
+	multihop;
+	ipv6 { import none; export all; next hop address 2001:db8:ffff::1; };
+}
+EOF
+		} >"$WORK/feed.conf"
+		start_bg "$WORK/feed.log" bird -f -c "$WORK/feed.conf" -s "$WORK/feed.ctl"
+		FEED=$LAST_PID
+	fi
 	v4=$(grep -c '^[0-9.]*,' "$WORK/want0.csv")
 	v6=$(grep -c ':' "$WORK/want0.csv")
 	for _ in $(seq 100); do
@@ -117,6 +172,12 @@ EOF
 		ok "OpenBGPD ROA set: $v4 IPv4 and $v6 IPv6 entries"
 	else
 		bad "OpenBGPD ROA set: got '$(bgpd_counts)', want '$v4,$v6'"
+	fi
+	if [ -n "$FEED" ]; then
+		bgpd_expect "$JSON" "$WORK/ovs0" "OpenBGPD: $(grep -c '^# probe' "$WORK/feed.conf") probe routes get the origin validation verdicts of the input's VRPs"
+		for v in valid invalid not-found; do
+			grep -q " $v\$" "$WORK/ovs0" || bad "no probe is $v: the probes prove less than they should"
+		done
 	fi
 else
 	skip "OpenBGPD is not installed, or not root, or /run/openbgpd cannot be made"
@@ -132,10 +193,11 @@ if command -v rtrclient >/dev/null; then
 	done
 fi
 
-# The input changes: 1000 VRPs go, 1000 come.
+# The input changes: 1000 VRPs go, 1000 come.  The serial is read first:
+# rtrd may reload the new file before the next line runs.
+serial_before=$(curl -s "http://127.0.0.1:$MPORT/metrics" | awk '$1 == "rtrd_serial" { print $2 }')
 gen_json "$JSON" $N 1000
 expected_csv "$JSON" >"$WORK/want1.csv"
-serial_before=$(curl -s "http://127.0.0.1:$MPORT/metrics" | awk '$1 == "rtrd_serial" { print $2 }')
 for _ in $(seq 100); do
 	s=$(curl -s "http://127.0.0.1:$MPORT/metrics" | awk '$1 == "rtrd_serial" { print $2 }')
 	[ "$s" != "$serial_before" ] && break
@@ -182,6 +244,11 @@ if [ "$HAVE_BGPD" = 1 ]; then
 	v6=$(grep -c ':' "$WORK/want1.csv")
 	[ "$(bgpd_counts)" = "$v4,$v6" ] && ok "OpenBGPD after the update: $v4 IPv4, $v6 IPv6" ||
 		bad "OpenBGPD after the update: got '$(bgpd_counts)', want '$v4,$v6'"
+	if [ -n "$FEED" ]; then
+		bgpd_expect "$JSON" "$WORK/ovs1" "OpenBGPD after the update: the probes' verdicts are those of the new VRPs"
+		cmp -s "$WORK/ovs0" "$WORK/ovs1" && bad "the update changed no probe's verdict: the check proves nothing"
+		stop_pid "$FEED"
+	fi
 	stop_pid "$BGPD"
 fi
 grep -q "Error Report" "$WORK/rtrd.log" && bad "rtrd exchanged an Error Report: $(grep 'Error Report' "$WORK/rtrd.log" | head -3)"
