@@ -26,7 +26,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 "usage: rtrwatch [--format json|csv] [--once] [--version N] [--timeout MS]\n"
-"                [--retry SECONDS] HOST:PORT [HOST:PORT ...]\n"
+"                [--retry SECONDS] [--expire SECONDS] HOST:PORT [HOST:PORT ...]\n"
 "       rtrwatch --compare [--version N] HOST:PORT HOST:PORT\n"
 "\n"
 "Follows RPKI-to-Router caches the way a router does (RFC 8210 section 4):\n"
@@ -46,7 +46,11 @@ usage(FILE *f)
 "  + vrp 192.0.2.0/24-24 AS64496      - key AS65000 SKI SPKI\n"
 "  + aspa AS64496 AS64497,AS64498     - aspa AS64496\n"
 "and \"# serial N from HOST:PORT\" after each update, \"# switched to ...\"\n"
-"when the cache changes.\n"
+"when the cache changes.  When no cache has answered for the expire\n"
+"interval (End of Data; 7200 s for version 0), the data must not be used\n"
+"any more (RFC 8210 section 6): every record is printed as withdrawn,\n"
+"then \"# expired ...\", and the next cache that answers is printed as\n"
+"announcements.\n"
 "\n"
 "  --format json|csv  format of the full set (json)\n"
 "  --once             print the full set of the first cache that answers\n"
@@ -60,6 +64,9 @@ usage(FILE *f)
 "  --retry SECONDS    between attempts when no cache answers, and between\n"
 "                     tries of a more preferred cache (default: the\n"
 "                     cache's retry interval, else 600)\n"
+"  --expire SECONDS   use the data for at most this long without a cache\n"
+"                     answering (default: the cache's expire interval,\n"
+"                     else 7200)\n"
 "  --help             print this help and exit\n"
 "\n"
 "Exit status: 0 success (--compare: the caches agree); 1 --compare: they\n"
@@ -256,6 +263,9 @@ compare(struct rtr_client *a, struct rtr_client *b, int timeout_ms)
 	return rc;
 }
 
+/* RFC 8210 section 6: the default expire interval (version 0 has none). */
+#define DEFAULT_EXPIRE	7200
+
 static time_t
 mono(void)
 {
@@ -293,15 +303,51 @@ switch_to(struct rtr_client *c, int to, struct rtr_set *view, enum format f,
 }
 
 /*
+ * No cache has answered for the expire interval since last_ok: the data
+ * must not be used any more (RFC 8210 section 6).  Print every record of
+ * the view as withdrawn and empty it, once; the next cache to answer is
+ * then printed as announcements by switch_to.
+ */
+static void
+expire_view(struct rtr_set *view, time_t last_ok, time_t expire)
+{
+	struct rtr_set	empty, d;
+
+	if (rtr_set_count(view) == 0 || mono() - last_ok <= expire)
+		return;
+	rtr_set_init(&empty);
+	rtr_set_diff(view, &empty, &d);
+	print_changes(&d);
+	rtr_set_free(&d);
+	printf("# expired: no cache answered for %lld s (expire interval "
+	    "%lld s, RFC 8210 section 6); %zu records withdrawn\n",
+	    (long long)(mono() - last_ok), (long long)expire,
+	    rtr_set_count(view));
+	fflush(stdout);
+	rtr_set_free(view);
+	rtr_set_init(view);
+}
+
+/* The expire interval of the data last taken from cache c. */
+static time_t
+expire_of(const struct rtr_client *c, unsigned expire_opt)
+{
+	if (expire_opt)
+		return (time_t)expire_opt;
+	return c->timers.expire ? (time_t)c->timers.expire : DEFAULT_EXPIRE;
+}
+
+/*
  * Follow the caches forever (RFC 8210 section 4).  Returns 2 only if
  * --once and nothing answered.
  */
 static int
 follow(struct rtr_client *c, int n, enum format f, int once, int timeout_ms,
-    unsigned retry_opt)
+    unsigned retry_opt, unsigned expire_opt)
 {
 	struct rtr_set	 d, view;
 	time_t		 next_refresh = 0, next_probe = 0, last_ok = 0;
+	time_t		 expire = expire_opt ? expire_opt : DEFAULT_EXPIRE;
 	unsigned	 retry;
 	int		 active = -1, i, r, printed = 0, rc;
 
@@ -319,13 +365,8 @@ follow(struct rtr_client *c, int n, enum format f, int once, int timeout_ms,
 					rtr_set_free(&view);
 					return 2;
 				}
-				/* RFC 8210 section 6: data older than expire
-				 * must not be used any more. */
-				if (printed && last_ok && c[0].timers.expire &&
-				    mono() - last_ok > (time_t)c[0].timers.expire) {
-					printf("# all caches failed past the expire interval\n");
-					fflush(stdout);
-				}
+				if (printed)
+					expire_view(&view, last_ok, expire);
 				struct timespec ts = { (time_t)retry, 0 };
 				nanosleep(&ts, NULL);
 				continue;
@@ -337,6 +378,7 @@ follow(struct rtr_client *c, int n, enum format f, int once, int timeout_ms,
 			}
 			active = i;
 			last_ok = mono();
+			expire = expire_of(&c[i], expire_opt);
 			next_refresh = mono() + (c[i].timers.refresh ?
 			    c[i].timers.refresh : 3600);
 			next_probe = mono() + retry;
@@ -364,6 +406,7 @@ follow(struct rtr_client *c, int n, enum format f, int once, int timeout_ms,
 				switch_to(c, i, &view, f, &printed, 0);
 				active = i;
 				last_ok = mono();
+				expire = expire_of(&c[i], expire_opt);
 				next_refresh = mono() + (c[i].timers.refresh ?
 				    c[i].timers.refresh : 3600);
 				next_probe = mono() + retry;
@@ -380,6 +423,8 @@ follow(struct rtr_client *c, int n, enum format f, int once, int timeout_ms,
 				switch_to(c, i, &view, f, &printed, 0);
 				rtr_client_close(&c[active]);
 				active = i;
+				last_ok = mono();
+				expire = expire_of(&c[i], expire_opt);
 				next_refresh = mono() + (c[i].timers.refresh ?
 				    c[i].timers.refresh : 3600);
 				continue;
@@ -400,10 +445,15 @@ follow(struct rtr_client *c, int n, enum format f, int once, int timeout_ms,
 				    c[active].name);
 				fflush(stdout);
 				last_ok = mono();
+				expire = expire_of(&c[active], expire_opt);
 				next_refresh = mono() + (c[active].timers.refresh ?
 				    c[active].timers.refresh : 3600);
-			} else
+			} else {
 				log_warn("%s", c[active].err);
+				/* Connected but not answering: the data ages
+				 * all the same. */
+				expire_view(&view, last_ok, expire);
+			}
 			rtr_set_free(&d);
 		}
 	}
@@ -419,6 +469,7 @@ main(int argc, char *argv[])
 		{ "version", required_argument, NULL, 'v' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "retry", required_argument, NULL, 'r' },
+		{ "expire", required_argument, NULL, 'e' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -426,11 +477,11 @@ main(int argc, char *argv[])
 	enum format		 f = FMT_JSON;
 	int			 ch, once = 0, cmp = 0, version = 2, i, n, rc;
 	int			 timeout_ms = 60000;
-	unsigned		 retry = 0;
+	unsigned		 retry = 0, expire = 0;
 	char			*end;
 
 	log_init("rtrwatch", 0, LOG_LVL_INFO);
-	while ((ch = getopt_long(argc, argv, "f:ocv:t:r:h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "f:ocv:t:r:e:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'f':
 			if (strcmp(optarg, "json") == 0)
@@ -469,6 +520,13 @@ main(int argc, char *argv[])
 				return 2;
 			}
 			break;
+		case 'e':
+			expire = (unsigned)strtoul(optarg, &end, 10);
+			if (*end || expire < 1) {
+				fprintf(stderr, "rtrwatch: bad --expire\n");
+				return 2;
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -491,7 +549,7 @@ main(int argc, char *argv[])
 	if (cmp)
 		rc = compare(&c[0], &c[1], timeout_ms);
 	else
-		rc = follow(c, n, f, once, timeout_ms, retry);
+		rc = follow(c, n, f, once, timeout_ms, retry, expire);
 	for (i = 0; i < n; i++)
 		rtr_client_free(&c[i]);
 	return rc;

@@ -4,7 +4,8 @@
 # rtrd and StayRTR on the same file agree), and following two caches in
 # order of preference: an update arrives as +/- lines, the preferred
 # cache stops and rtrwatch falls back, it comes back and rtrwatch
-# returns to it.
+# returns to it; with no cache for the expire interval the data is
+# withdrawn.
 . "$(dirname "$0")/rtr_lib.sh"
 rtr_setup
 [ -x "$BIN/rtrwatch" ] || fail "$BIN/rtrwatch is missing"
@@ -119,5 +120,36 @@ for _ in $(seq 150); do
 done
 [ "$(grep -c "^# switched to 127.0.0.1:$PA " "$WORK/follow.out")" -gt "$n0" ] &&
 	ok "A is back: returned to the preferred cache" || bad "did not return to A"
+stop_pid "$W"
+
+# Expiry (RFC 8210 section 6): with no cache answering for the expire
+# interval (--expire 2 here; rtrd's own is at least 600 s) the data is
+# withdrawn, and announced again when the cache is back.
+start_bg "$WORK/expire.out" "$BIN/rtrwatch" --format csv --retry 1 \
+	--expire 2 --timeout 2000 "127.0.0.1:$PB"
+W=$LAST_PID
+for _ in $(seq 150); do
+	grep -q "^# switched to 127.0.0.1:$PB " "$WORK/expire.out" && break
+	sleep 0.1
+done
+RB=$(pgrep -f "rtrd --json $WORK/b.json")
+stop_pid "$RB"
+for _ in $(seq 100); do
+	grep -q '^# expired' "$WORK/expire.out" && break
+	sleep 0.1
+done
+grep -q '^# expired' "$WORK/expire.out" &&
+	[ "$(grep -c '^- vrp' "$WORK/expire.out")" -eq $N ] &&
+	[ "$(grep -c '^- aspa' "$WORK/expire.out")" -eq 20 ] &&
+	ok "no cache for the expire interval: all $N VRPs and 20 ASPAs withdrawn" ||
+	bad "expiry: $(grep '^#' "$WORK/expire.out" | tail -2 | tr '\n' ' ') $(grep -c '^- vrp' "$WORK/expire.out") VRPs withdrawn"
+start_rtrd B "$PB" "$WORK/b.json"
+for _ in $(seq 150); do
+	[ "$(grep -c "^# switched to 127.0.0.1:$PB " "$WORK/expire.out")" -ge 2 ] && break
+	sleep 0.1
+done
+[ "$(grep -c '^+ vrp' "$WORK/expire.out")" -eq $N ] &&
+	ok "the cache is back: its $N VRPs announced again" ||
+	bad "after expiry: $(grep -c '^+ vrp' "$WORK/expire.out") VRPs announced"
 stop_pid "$W"
 finish
