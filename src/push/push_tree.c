@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,29 @@ struct scan {
 static void	refuse(struct scan *, const char *, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 
+/*
+ * Append the local name s for a log line: a file name may hold any byte
+ * but '/' and NUL, so anything outside printable ASCII is written \xNN.
+ * At most max bytes of s, then "...".
+ */
+static void
+add_printable(struct buf *b, const char *s, size_t max)
+{
+	const unsigned char	*u = (const unsigned char *)s;
+	size_t			 i;
+
+	for (i = 0; u[i] != '\0'; i++) {
+		if (i == max) {
+			buf_adds(b, "...");
+			return;
+		}
+		if (u[i] < 0x20 || u[i] >= 0x7f || u[i] == '\\')
+			buf_printf(b, "\\x%02x", u[i]);
+		else
+			buf_addc(b, (char)u[i]);
+	}
+}
+
 /* One refusal line: "ROOT/PATH: reason". */
 static void
 refuse(struct scan *sc, const char *path, const char *fmt, ...)
@@ -53,8 +77,12 @@ refuse(struct scan *sc, const char *path, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	buf_printf(sc->refusals, "%s%s%s: %s\n", sc->root,
-	    path[0] != '\0' ? "/" : "", path, why);
+	add_printable(sc->refusals, sc->root, SIZE_MAX);
+	if (path[0] != '\0') {
+		buf_addc(sc->refusals, '/');
+		add_printable(sc->refusals, path, SIZE_MAX);
+	}
+	buf_printf(sc->refusals, ": %s\n", why);
 	sc->nrefused++;
 }
 
@@ -62,15 +90,18 @@ char *
 push_path_uri(const char *sia_base, const char *path, char *err,
     size_t errlen)
 {
-	struct buf	b;
+	struct buf	b, q;
 	char		why[256];
 
 	buf_init(&b);
 	buf_printf(&b, "%s%s", sia_base, path);
 	if (uri_in_jail(buf_str(&b), sia_base, why, sizeof(why)) == -1) {
-		snprintf(err, errlen, "cannot be published as %.200s%s: %s "
-		    "(the URI jail of RFC 8181 section 2.4, as the server "
-		    "checks it)", buf_str(&b), b.len > 200 ? "..." : "", why);
+		buf_init(&q);
+		add_printable(&q, buf_str(&b), 200);
+		snprintf(err, errlen, "cannot be published as %s: %s (the "
+		    "URI jail of RFC 8181 section 2.4, as the server checks "
+		    "it)", buf_str(&q), why);
+		buf_free(&q);
 		buf_free(&b);
 		return NULL;
 	}
