@@ -401,8 +401,8 @@ refusals_log(const char *src, const struct buf *r, size_t n)
 	}
 	if (n > MAX_REFUSALS_SHOWN)
 		log_err("... and %zu more", n - MAX_REFUSALS_SHOWN);
-	log_err("%s: %zu file%s cannot be published; nothing was sent", src,
-	    n, n == 1 ? "" : "s");
+	log_err("%s cannot be published as it is (%zu problem%s); nothing "
+	    "was sent", src, n, n == 1 ? "" : "s");
 }
 
 int

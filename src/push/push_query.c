@@ -116,6 +116,9 @@ exchange(struct push_peer *p, const struct buf *xml, const char *what,
 	}
 
 	sent = time(NULL);
+	push_time_fmt(stime, t1, sizeof(t1));
+	log_debug("%s: POST %s: %zu bytes signed at %s", what,
+	    p->resp->service_uri, derlen, t1);
 	if (push_http_post(p->http, p->resp->service_uri, der, derlen,
 	    &status, &typed, &body, err, sizeof(err)) == -1) {
 		log_err("%s: no reply: %s%s", what, err, maybe);
@@ -155,6 +158,9 @@ exchange(struct push_peer *p, const struct buf *xml, const char *what,
 		rc = PUSH_EXIT_UNVERIFIED;
 		goto out;
 	}
+	push_time_fmt(v.signing_time, t1, sizeof(t1));
+	log_debug("%s: reply of %zu bytes, signed at %s, verified", what,
+	    body.len, t1);
 	/* A reply carries no objects: publish PDUs are refused in it. */
 	if (rfc8181_parse(v.content, v.content_len, 0, out, err,
 	    sizeof(err)) == -1) {
