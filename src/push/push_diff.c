@@ -37,6 +37,8 @@ push_listed_sort(struct push_listed *listed, size_t n, char *err,
 {
 	size_t	i;
 
+	if (n < 2)
+		return 0;	/* and listed may be NULL: no qsort(NULL, 0) */
 	qsort(listed, n, sizeof(*listed), listed_cmp);
 	for (i = 1; i < n; i++) {
 		if (strcmp(listed[i - 1].uri, listed[i].uri) == 0) {

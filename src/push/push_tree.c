@@ -369,8 +369,9 @@ push_tree_scan(const char *root, const char *sia_base, size_t max_object,
 		    "the change could not be one RFC 8181 query "
 		    "(MAX_PDUS_PER_QUERY)", sc.nseen, max_files);
 	if (sc.nrefused == 0) {
-		qsort(sc.t->files, sc.t->nfiles, sizeof(*sc.t->files),
-		    file_cmp);
+		if (sc.t->nfiles > 1)
+			qsort(sc.t->files, sc.t->nfiles, sizeof(*sc.t->files),
+			    file_cmp);
 		*out = sc.t;
 		sc.t = NULL;
 	}
