@@ -45,6 +45,20 @@
 /* Admin API request body. */
 #define MAX_ADMIN_BODY		MAX_RFC8183_SIZE
 
+/* --- rpkipub-push, the RFC 8181 client --- */
+/* An RFC 8181 reply body (CMS DER) we read: a list reply names every
+ * object of the publisher, about 200 bytes each. */
+#define MAX_REPLY_BODY		(256u * 1024 * 1024)
+/* rpkipub-push's state file (STATE/state). */
+#define MAX_PUSH_STATE_SIZE	(64u * 1024)
+/* Seconds to connect to the service_uri; seconds for one whole query
+ * and its reply (configurable with --timeout). */
+#define PUSH_CONNECT_TIMEOUT	30
+#define PUSH_TIMEOUT		600
+/* Files in the directory rpkipub-push publishes: every one may become a
+ * PDU of the one query (MAX_PDUS_PER_QUERY). */
+#define MAX_PUSH_FILES		MAX_PDUS_PER_QUERY
+
 /* An RRDP notification file (RFC 8182 section 3.5.1), read whole. */
 #define MAX_RRDP_NOTIFICATION_SIZE	(16u * 1024 * 1024)
 /* Deltas listed in one RRDP notification file. */

@@ -5,7 +5,8 @@
  * class: decode (DER, no trailing bytes), profile (every rule of RFC 6492
  * section 3.1.1 checked by hand), signature (CMS_verify without any
  * certificate checks) and certificate validation (the one EE against the
- * publisher's BPKI TA and the one CRL the message carries).
+ * signer's BPKI TA as the verifier holds it: the publisher's for a query,
+ * the repository's for a reply; and the one CRL the message carries).
  *
  * Both cms_verify() and cms_sign() run concurrently in many threads with
  * shared X509 and EVP_PKEY objects; they never modify those (OpenSSL takes
@@ -573,9 +574,18 @@ verify_error_class(int e)
 	}
 }
 
+/* The trust anchor a signer's EE must chain to, as reasons name it. */
+static const char *
+cms_ta_name(enum cms_signer who)
+{
+	return who == CMS_SIGNER_REPOSITORY ? "repository's BPKI trust anchor "
+	    "(RFC 8183 repository_bpki_ta)" : "publisher's BPKI trust anchor "
+	    "(RFC 8183 publisher_bpki_ta)";
+}
+
 /*
  * Validate the EE certificate at now: within its validity, issued by the
- * publisher's BPKI TA, not revoked by the CRL the message carries, which
+ * signer's BPKI TA, not revoked by the CRL the message carries, which
  * must itself be current and issued by the EE's issuer (RFC 6492 section
  * 3.1.1.5, RFC 8181 section 2).  The dates and the CRL issuer are checked
  * by hand first so the reason names the date; X509_verify_cert() then
@@ -583,7 +593,7 @@ verify_error_class(int e)
  */
 static enum cms_fail
 cms_check_ee(X509 *ee, X509_CRL *crl, STACK_OF(X509_CRL) *crls, X509 *ta,
-    time_t now, char *err, size_t errlen)
+    enum cms_signer who, time_t now, char *err, size_t errlen)
 {
 	X509_STORE		*store = NULL;
 	X509_STORE_CTX		*ctx = NULL;
@@ -688,8 +698,8 @@ cms_check_ee(X509 *ee, X509_CRL *crl, STACK_OF(X509_CRL) *crls, X509 *ta,
 	default:
 		cms_seterr(err, errlen, "RFC 6492 section 3.1.1.4 / RFC 5280 "
 		    "section 6: EE certificate does not validate against the "
-		    "publisher's BPKI trust anchor (RFC 8183 "
-		    "publisher_bpki_ta): %s", X509_verify_cert_error_string(e));
+		    "%s: %s", cms_ta_name(who),
+		    X509_verify_cert_error_string(e));
 		break;
 	}
  out:
@@ -701,6 +711,14 @@ cms_check_ee(X509 *ee, X509_CRL *crl, STACK_OF(X509_CRL) *crls, X509 *ta,
 enum cms_fail
 cms_verify(const uint8_t *der, size_t len, X509 *ta, time_t now,
     struct cms_verified *out, char *err, size_t errlen)
+{
+	return cms_verify_signer(CMS_SIGNER_PUBLISHER, der, len, ta, now, out,
+	    err, errlen);
+}
+
+enum cms_fail
+cms_verify_signer(enum cms_signer who, const uint8_t *der, size_t len,
+    X509 *ta, time_t now, struct cms_verified *out, char *err, size_t errlen)
 {
 	CMS_ContentInfo		*cms = NULL;
 	STACK_OF(X509)		*certs = NULL;
@@ -762,7 +780,7 @@ cms_verify(const uint8_t *der, size_t len, X509 *ta, time_t now,
 		goto out;
 	}
 
-	rc = cms_check_ee(ee, crl, crls, ta, now, err, errlen);
+	rc = cms_check_ee(ee, crl, crls, ta, who, now, err, errlen);
 	if (rc != CMS_OK)
 		goto out;
 
@@ -776,8 +794,9 @@ cms_verify(const uint8_t *der, size_t len, X509 *ta, time_t now,
 
 		time_fmt(stime, t1, sizeof(t1));
 		cms_seterr(err, errlen, "RFC 6492 section 3.1.2: signing-time "
-		    "%s is more than %d s in the future; check the CA's clock",
-		    t1, CMS_MAX_CLOCK_SKEW);
+		    "%s is more than %d s in the future; check the %s clock",
+		    t1, CMS_MAX_CLOCK_SKEW, who == CMS_SIGNER_REPOSITORY ?
+		    "repository's" : "CA's");
 		rc = CMS_FAIL_SIGNING_TIME;
 		goto out;
 	}
@@ -818,7 +837,8 @@ cms_verify(const uint8_t *der, size_t len, X509 *ta, time_t now,
  * identified by SKI, SHA-256, the EE as the only certificate and the CRL
  * as the only CRL.  CMS_NOSMIMECAP keeps the signed attributes to
  * content-type, message-digest and signing-time; OpenSSL adds the
- * signing-time itself when it signs (CMS_SignerInfo_sign()) and sets the
+ * signing-time itself when it signs (CMS_SignerInfo_sign()) unless the
+ * attribute is there already, as cms_sign_at() puts it, and sets the
  * content-type attribute from the eContentType at CMS_final().
  * OpenSSL takes references to ee, key and crl; none is modified.
  */
@@ -826,10 +846,20 @@ int
 cms_sign(const uint8_t *content, size_t len, X509 *ee, EVP_PKEY *key,
     X509_CRL *crl, uint8_t **der, size_t *derlen)
 {
+	return cms_sign_at(content, len, ee, key, crl, time(NULL), der,
+	    derlen);
+}
+
+int
+cms_sign_at(const uint8_t *content, size_t len, X509 *ee, EVP_PKEY *key,
+    X509_CRL *crl, time_t signing_time, uint8_t **der, size_t *derlen)
+{
 	const unsigned int	 flags = CMS_PARTIAL | CMS_BINARY |
 				    CMS_NOSMIMECAP | CMS_USE_KEYID;
 	CMS_ContentInfo		*cms = NULL;
+	CMS_SignerInfo		*si;
 	ASN1_OBJECT		*ct = NULL;
+	ASN1_TIME		*st = NULL;
 	BIO			*in = NULL;
 	uint8_t			*buf = NULL, *p;
 	int			 n, rc = -1;
@@ -847,7 +877,15 @@ cms_sign(const uint8_t *content, size_t len, X509 *ee, EVP_PKEY *key,
 	if ((ct = OBJ_txt2obj(OID_CT_XML, 1)) == NULL ||
 	    !CMS_set1_eContentType(cms, ct))
 		goto fail;
-	if (CMS_add1_signer(cms, ee, key, EVP_sha256(), flags) == NULL)
+	if ((si = CMS_add1_signer(cms, ee, key, EVP_sha256(), flags)) == NULL)
+		goto fail;
+	/*
+	 * RFC 5652 section 11.3: UTCTime through 2049, GeneralizedTime
+	 * after, which is what ASN1_TIME_set() chooses.
+	 */
+	if ((st = ASN1_TIME_set(NULL, signing_time)) == NULL ||
+	    !CMS_signed_add1_attr_by_NID(si, NID_pkcs9_signingTime,
+	    st->type, st, -1))
 		goto fail;
 	if (!CMS_add1_crl(cms, crl))
 		goto fail;
@@ -869,6 +907,7 @@ cms_sign(const uint8_t *content, size_t len, X509 *ee, EVP_PKEY *key,
  out:
 	free(buf);
 	ASN1_OBJECT_free(ct);
+	ASN1_TIME_free(st);
 	BIO_free(in);
 	CMS_ContentInfo_free(cms);
 	ERR_clear_error();

@@ -31,6 +31,17 @@ enum cms_fail {
 	CMS_FAIL_COUNT
 };
 
+/*
+ * Whose message is verified: the server verifies a publisher's query
+ * against the publisher_bpki_ta it registered, a publisher (rpkipub-push)
+ * the server's reply against the repository_bpki_ta of its
+ * repository_response (RFC 8183).  Only the reasons differ.
+ */
+enum cms_signer {
+	CMS_SIGNER_PUBLISHER,
+	CMS_SIGNER_REPOSITORY
+};
+
 struct cms_verified {
 	uint8_t	*content;	/* the eContent (XML), caller frees */
 	size_t	 content_len;
@@ -46,6 +57,10 @@ struct cms_verified {
 enum cms_fail	 cms_verify(const uint8_t *der, size_t len, X509 *ta,
 		    time_t now, struct cms_verified *out, char *err,
 		    size_t errlen);
+/* The same for a message of either signer; cms_verify() is PUBLISHER. */
+enum cms_fail	 cms_verify_signer(enum cms_signer, const uint8_t *der,
+		    size_t len, X509 *ta, time_t now, struct cms_verified *out,
+		    char *err, size_t errlen);
 const char	*cms_fail_name(enum cms_fail);
 
 /*
@@ -56,5 +71,14 @@ const char	*cms_fail_name(enum cms_fail);
  */
 int	cms_sign(const uint8_t *content, size_t len, X509 *ee, EVP_PKEY *key,
 	    X509_CRL *crl, uint8_t **der, size_t *derlen);
+/*
+ * The same with the signing-time given (cms_sign() uses the current
+ * time): a publisher keeps its signing-times from going backwards when
+ * its clock does, as the server refuses older ones (RFC 6492 section
+ * 3.1.2).
+ */
+int	cms_sign_at(const uint8_t *content, size_t len, X509 *ee,
+	    EVP_PKEY *key, X509_CRL *crl, time_t signing_time, uint8_t **der,
+	    size_t *derlen);
 
 #endif

@@ -443,6 +443,27 @@ start_report_child(struct parse_state *st, const char *name, enum elt e,
 		    "in <report_error>", elt_printable(st, name));
 }
 
+/*
+ * What a publisher needs to say which of its PDUs failed: the type and
+ * uri of the PDU echoed in <failed_pdu> (RFC 8181 section 2.4).  Its
+ * other attributes and its content are not kept (nor checked: it is the
+ * server's copy of what the publisher sent).
+ */
+static void
+failed_pdu_keep(struct rfc8181_pdu *pdu, enum elt e, const char **attr)
+{
+	size_t	i;
+
+	pdu->has_failed_pdu = 1;
+	pdu->failed_type = e == E_PUBLISH ? PDU_PUBLISH : e == E_WITHDRAW ?
+	    PDU_WITHDRAW : PDU_LIST;
+	for (i = 0; attr[i] != NULL; i += 2) {
+		if (strcmp(attr[i], "uri") == 0 && pdu->failed_uri == NULL &&
+		    strlen(attr[i + 1]) <= MAX_URI_LENGTH)
+			pdu->failed_uri = xstrdup(attr[i + 1]);
+	}
+}
+
 static void
 parse_start(void *data, const XML_Char *name, const XML_Char **attr)
 {
@@ -486,6 +507,7 @@ parse_start(void *data, const XML_Char *name, const XML_Char **attr)
 			    elt_printable(st, name));
 			return;
 		}
+		failed_pdu_keep(&st->msg->pdus[st->msg->npdus - 1], e, attr);
 		st->scope = SC_FAILED_ELT;
 		break;
 	default:
@@ -718,6 +740,7 @@ rfc8181_msg_free(struct rfc8181_msg *m)
 		free(m->pdus[i].tag);
 		free(m->pdus[i].der);
 		free(m->pdus[i].error_text);
+		free(m->pdus[i].failed_uri);
 	}
 	free(m->pdus);
 	free(m);

@@ -51,6 +51,14 @@ struct rfc8181_pdu {
 	size_t			 der_len;
 	enum rfc8181_error	 error;		/* report_error */
 	char			*error_text;	/* report_error, optional */
+	/*
+	 * report_error: the query PDU echoed in <failed_pdu>, if any (its
+	 * type, and its uri when it had one of at most MAX_URI_LENGTH);
+	 * the rest of it is checked but not kept.
+	 */
+	int			 has_failed_pdu;
+	enum rfc8181_pdu_type	 failed_type;
+	char			*failed_uri;
 };
 
 struct rfc8181_msg {

@@ -209,6 +209,33 @@ add_publisher() {
 		fail "pubclient configure $state: $(cat "$WORK/pc.err")"
 }
 
+# rp ARGS...: run rpkipub-push (the build's) with stdin from /dev/null.
+rp() {
+	[ "${TRACE:-0}" = 1 ] && echo "+ rpkipub-push $*" >&2
+	"$BIN/rpkipub-push" "$@" </dev/null
+}
+
+# push_publisher DATADIR STATE HANDLE: a publisher identity made with
+# `rpkipub-push init`, registered from its publisher_request with
+# `rpkipubctl publishers add`, configured with the repository_response.
+push_publisher() {
+	local dir=$1 state=$2 handle=$3
+	rp --state "$state" init --handle "$handle" >"$WORK/push-init.out" 2>"$WORK/push-init.err" ||
+		fail "rpkipub-push init $state: $(cat "$WORK/push-init.err")"
+	ctl "$dir" publishers add --request "$state/publisher_request.xml" \
+		>"$WORK/${handle//\//_}.response.xml" 2>"$WORK/ctl.err" ||
+		fail "rpkipubctl publishers add ($handle): $(cat "$WORK/ctl.err")"
+	rp --state "$state" configure --response "$WORK/${handle//\//_}.response.xml" \
+		>"$WORK/push-configure.out" 2>"$WORK/push-configure.err" ||
+		fail "rpkipub-push configure $state: $(cat "$WORK/push-configure.err")"
+}
+
+# push_status STATE KEY: a value `rpkipub-push status` prints (sia_base,
+# service_uri, rrdp_notification_uri, ...).
+push_status() {
+	rp --state "$1" status 2>/dev/null | sed -n "s/^$2: *//p"
+}
+
 # Outcomes of all queries sent, by the daemon's metric label: success,
 # an RFC 8181 error code, or http_<status>.
 declare -A OUTCOMES=()

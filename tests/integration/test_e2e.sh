@@ -2,7 +2,7 @@
 # The chain of issue 6, end to end, with software nobody here wrote:
 #
 #   test CA (tests/tools/testca.py: TA + child CA, ROAs, ASPAs, manifests,
-#   CRLs) -> RFC 8181 publication to rpkipubd -> RRDP over https from the
+#   CRLs) -> RFC 8181 publication with rpkipub-push to rpkipubd -> RRDP over https from the
 #   embedded listener (TLS certificate of a local test CA for 127.0.0.1) and
 #   rsync from a real `rsync --daemon` with the module of
 #   `rpkipubctl rsyncd-conf` -> rpki-client (RRDP), rpki-client -R (rsync
@@ -16,15 +16,16 @@
 # party sees it on its next run, rpki-client through the RRDP delta (not
 # the snapshot), and rtrd hands it to the routers as an incremental update.
 #
-# The objects are published with push_dir below: pubclient.py until
-# rpkipub-push exists; that function is the one place to change.
+# The objects are published with push_dir below: `rpkipub-push sync`, set
+# up with rpkipub-push init/configure and rpkipubctl publishers add.
 # shellcheck source=tests/integration/lib.sh disable=SC2015
 . "$(dirname "$0")/lib.sh"
 lib_setup
 for p in rsync rpki-client fort octorpki rtrclient bird birdc; do
 	command -v "$p" >/dev/null || fail "$p is missing (scripts/install-deps installs it)"
 done
-[ -x "$BIN/rtrd" ] && [ -x "$BIN/rtrwatch" ] || fail "rtrd or rtrwatch is missing: build first"
+[ -x "$BIN/rtrd" ] && [ -x "$BIN/rtrwatch" ] && [ -x "$BIN/rpkipub-push" ] ||
+	fail "rtrd, rtrwatch or rpkipub-push is missing: build first"
 TESTCA="$SRC/tests/tools/testca.py"
 chmod 755 "$WORK"	# the relying parties drop privileges and read the TAL here
 
@@ -67,9 +68,9 @@ port_open "$RSYNC_PORT" || fail "rsync --daemon did not listen on $RSYNC_PORT"
 ok "rpkipubd with RRDP over TLS on 127.0.0.1:$RRDP_PORT, rsync --daemon on $RSYNC_PORT"
 
 # ---- the test CA, registered as a publisher ----
-add_publisher "$D" "$WORK/publisher" ca
-SIA=$(state_get "$WORK/publisher" sia_base)
-[ "$(state_get "$WORK/publisher" rrdp_notification_uri)" = "$NOTIFY" ] ||
+push_publisher "$D" "$WORK/publisher" ca
+SIA=$(push_status "$WORK/publisher" sia_base)
+[ "$(push_status "$WORK/publisher" rrdp_notification_uri)" = "$NOTIFY" ] ||
 	fail "the repository_response names another notification URI"
 "$PY" "$TESTCA" init "$CA" --pub "$PUB" --rsync-base "$SIA" --rrdp-notify "$NOTIFY" \
 	--child --example >/dev/null 2>"$WORK/testca.err" ||
@@ -79,36 +80,9 @@ ok "test CA: TA and child CA, $(find "$PUB" -type f | wc -l) files under $SIA"
 
 # push_dir STATE SRC_DIR: make the publication point of the publisher in
 # STATE equal to SRC_DIR the way the BCP (section 4.4) says: a list query,
-# the difference by hash, then one multi-PDU query.  rpkipub-push will do
-# this (`rpkipub-push --state STATE sync SRC_DIR`); until it lands,
-# pubclient.py.
+# the difference by hash, then one multi-PDU query (rpkipub-push sync).
 push_dir() {
-	local state=$1 src=$2 sia args
-	sia=$(state_get "$state" sia_base)
-	list_pairs "$state" >"$WORK/push.list" || return 1
-	mapfile -t args < <("$PY" - "$sia" "$src" "$WORK/push.list" <<'EOF'
-import hashlib, os, sys
-sia, src, listed = sys.argv[1], sys.argv[2], {}
-for line in open(sys.argv[3]):
-    if line.strip():
-        uri, h = line.split()
-        listed[uri] = h
-for root, _, names in os.walk(src):
-    for n in sorted(names):
-        path = os.path.join(root, n)
-        uri = sia + os.path.relpath(path, src)
-        h = hashlib.sha256(open(path, "rb").read()).hexdigest()
-        old = listed.pop(uri, None)
-        if old is None:
-            print("--publish\n%s=%s" % (uri, path))
-        elif old != h:
-            print("--replace\n%s=%s@%s" % (uri, path, old))
-for uri, h in sorted(listed.items()):
-    print("--withdraw\n%s@%s" % (uri, h))
-EOF
-	)
-	[ "${#args[@]}" -eq 0 ] && return 0
-	pc query "$state" "${args[@]}" >"$WORK/pc.out" 2>"$WORK/pc.err"
+	rp --state "$1" sync "$2" >"$WORK/push.out" 2>"$WORK/push.err"
 }
 
 # rrdp_serial: the serial of the current notification.xml (0 if none).
@@ -122,7 +96,8 @@ rrdp_serial() {
 publish() {
 	local before i tree
 	before=$(rrdp_serial)
-	push_dir "$WORK/publisher" "$PUB" || fail "publishing $1: $(cat "$WORK/pc.err")"
+	push_dir "$WORK/publisher" "$PUB" || fail "publishing $1: $(cat "$WORK/push.err")"
+	ok "$1: rpkipub-push sync: $(tail -1 "$WORK/push.out")"
 	tree=$D/rsync/current/repo/${SIA#rsync://*/repo/}
 	for ((i = 0; i < 150; i++)); do
 		if [ "$(rrdp_serial)" -gt "$before" ] && diff -r "$PUB" "$tree" >/dev/null 2>&1; then

@@ -537,6 +537,52 @@ test_crl_not_current(void **state)
 	X509_CRL_free(crl);
 }
 
+/*
+ * cms_sign_at(): the signing-time given is the one signed, also one in
+ * the past (a publisher whose clock went back keeps its last one) and
+ * after 2049 (GeneralizedTime).  A reply verified as the repository's
+ * names the repository's trust anchor in its reasons.
+ */
+static void
+test_sign_at(void **state)
+{
+	struct cms_verified	 v;
+	uint8_t			*der;
+	size_t			 len;
+	time_t			 now = time(NULL), t;
+	const time_t		 times[] = { now - 1800, now, 2524608000 };
+	char			 err[512];
+	size_t			 i;
+
+	for (i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+		t = times[i];
+		assert_int_equal(cms_sign_at((const uint8_t *)XML,
+		    strlen(XML), fx->a.b->ee, fx->a.b->ee_key, fx->a.b->crl,
+		    t, &der, &len), 0);
+		/* Verified at the time signed, within the EE and CRL. */
+		assert_int_equal(cms_verify_signer(CMS_SIGNER_REPOSITORY, der,
+		    len, fx->a.b->ta, now, &v, err,
+		    sizeof(err)), t > now + CMS_MAX_CLOCK_SKEW ?
+		    CMS_FAIL_SIGNING_TIME : CMS_OK);
+		if (t > now + CMS_MAX_CLOCK_SKEW) {
+			assert_non_null(strstr(err, "repository's clock"));
+		} else {
+			assert_int_equal(v.signing_time, t);
+			free(v.content);
+		}
+		free(der);
+	}
+
+	der = sign_ok(fx->a.b, &len);
+	assert_int_equal(cms_verify_signer(CMS_SIGNER_REPOSITORY, der, len,
+	    fx->other.b->ta, now, &v, err, sizeof(err)), CMS_FAIL_UNTRUSTED);
+	assert_non_null(strstr(err, "repository_bpki_ta"));
+	assert_int_equal(cms_verify(der, len, fx->other.b->ta, now, &v, err,
+	    sizeof(err)), CMS_FAIL_UNTRUSTED);
+	assert_non_null(strstr(err, "publisher_bpki_ta"));
+	free(der);
+}
+
 static void
 test_crl_wrong_issuer(void **state)
 {
@@ -1043,6 +1089,7 @@ main(void)
 		cmocka_unit_test(test_ee_expired),
 		cmocka_unit_test(test_ee_revoked),
 		cmocka_unit_test(test_crl_not_current),
+		cmocka_unit_test(test_sign_at),
 		cmocka_unit_test(test_crl_wrong_issuer),
 		cmocka_unit_test(test_crl_count),
 		cmocka_unit_test(test_cert_count),

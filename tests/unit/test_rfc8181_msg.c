@@ -207,9 +207,13 @@ test_sample_replies(void **state)
 	assert_string_equal(m->pdus[0].error_text, "Can't replace "
 	    "rsync://wombat.example/Alice/blCrcCp9ltyPDNzYKPfxc.crl: hash "
 	    "does not match");
-	/* failed_pdu is checked, not kept. */
+	/* Of failed_pdu, only its type and uri are kept. */
 	assert_null(m->pdus[0].der);
 	assert_null(m->pdus[0].uri);
+	assert_int_equal(m->pdus[0].has_failed_pdu, 1);
+	assert_int_equal(m->pdus[0].failed_type, PDU_PUBLISH);
+	assert_string_equal(m->pdus[0].failed_uri,
+	    "rsync://wombat.example/Alice/blCrcCp9ltyPDNzYKPfxc.crl");
 	assert_int_equal(m->pdus[1].error, ERR_ALREADY_PRESENT);
 	assert_string_equal(m->pdus[1].tag, "mft");
 	assert_null(m->pdus[1].error_text);
@@ -571,10 +575,19 @@ test_report_error_structure(void **state)
 	m = parse_ok(RE("<failed_pdu><withdraw uri=\"x\" whatever=\"1\"/>"
 	    "</failed_pdu>"));
 	assert_null(m->pdus[0].error_text);
+	assert_int_equal(m->pdus[0].failed_type, PDU_WITHDRAW);
+	assert_string_equal(m->pdus[0].failed_uri, "x");
 	rfc8181_msg_free(m);
 	m = parse_ok(RE("<error_text></error_text><failed_pdu><list/>"
 	    "</failed_pdu>"));
 	assert_string_equal(m->pdus[0].error_text, "");
+	assert_int_equal(m->pdus[0].has_failed_pdu, 1);
+	assert_int_equal(m->pdus[0].failed_type, PDU_LIST);
+	assert_null(m->pdus[0].failed_uri);
+	rfc8181_msg_free(m);
+	m = parse_ok(RE("<error_text>e</error_text>"));
+	assert_int_equal(m->pdus[0].has_failed_pdu, 0);
+	assert_null(m->pdus[0].failed_uri);
 	rfc8181_msg_free(m);
 	fails(RE("<error_text>a</error_text><error_text>b</error_text>"),
 	    "section 2.4: unexpected element <error_text> in <report_error>");

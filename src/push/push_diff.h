@@ -1,0 +1,63 @@
+/*
+ * The difference between a local directory (push_tree.h) and what the
+ * server lists for the publisher (RFC 8181 section 2.3), by SHA-256: the
+ * PDUs of the one query that makes the publication point equal to the
+ * directory (BCP section 4.4).
+ */
+#ifndef RPKIPUB_PUSH_DIFF_H
+#define RPKIPUB_PUSH_DIFF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "push_tree.h"
+
+/* An object the server holds: a <list uri hash/> of its reply. */
+struct push_listed {
+	char	*uri;
+	uint8_t	 hash[32];
+};
+
+enum push_action {
+	PUSH_PUBLISH,		/* new: <publish> without hash */
+	PUSH_REPLACE,		/* changed: <publish hash=old> */
+	PUSH_WITHDRAW		/* gone: <withdraw hash=old> */
+};
+
+struct push_change {
+	enum push_action	 action;
+	const char		*uri;		/* borrowed from file or listed */
+	const struct push_file	*file;		/* publish, replace */
+	uint8_t			 old_hash[32];	/* replace, withdraw */
+};
+
+struct push_plan {
+	struct push_change	*changes;	/* in URI order (strcmp) */
+	size_t			 nchanges;
+	size_t			 npublish;
+	size_t			 nreplace;
+	size_t			 nwithdraw;
+	size_t			 nunchanged;
+};
+
+/*
+ * Compute the plan from files (sorted by uri, unique: a push_tree) and
+ * listed (any order; sorted here).  The plan borrows from both: keep them
+ * until it is freed.  Returns 0, or -1 with the reason in err if the
+ * server listed one URI twice.
+ */
+int	push_diff(const struct push_file *files, size_t nfiles,
+	    struct push_listed *listed, size_t nlisted, struct push_plan *plan,
+	    char *err, size_t errlen);
+void	push_plan_free(struct push_plan *);
+/*
+ * Sort listed by uri (strcmp); 0, or -1 with the reason in err if a URI
+ * is listed twice.  push_diff() does this itself.
+ */
+int	push_listed_sort(struct push_listed *, size_t, char *err,
+	    size_t errlen);
+
+/* "publish", "replace", "withdraw". */
+const char	*push_action_name(enum push_action);
+
+#endif
