@@ -16,98 +16,41 @@
 # party sees it on its next run, rpki-client through the RRDP delta (not
 # the snapshot), and rtrd hands it to the routers as an incremental update.
 #
-# The objects are published with push_dir below: `rpkipub-push sync`, set
-# up with rpkipub-push init/configure and rpkipubctl publishers add.
+# The objects are published with `rpkipub-push sync`, set up with
+# rpkipub-push init/configure and rpkipubctl publishers add.  The set-up (TLS, rpkipubd, the rsync daemon, the publisher and the test
+# CA, publish) is tests/integration/e2e_lib.sh, shared with
+# bench/run-propagation.sh.
 # shellcheck source=tests/integration/lib.sh disable=SC2015
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/integration/e2e_lib.sh
+. "$(dirname "$0")/e2e_lib.sh"
 lib_setup
 for p in rsync rpki-client fort octorpki rtrclient bird birdc; do
 	command -v "$p" >/dev/null || fail "$p is missing (scripts/install-deps installs it)"
 done
 [ -x "$BIN/rtrd" ] && [ -x "$BIN/rtrwatch" ] && [ -x "$BIN/rpkipub-push" ] ||
 	fail "rtrd, rtrwatch or rpkipub-push is missing: build first"
-TESTCA="$SRC/tests/tools/testca.py"
 chmod 755 "$WORK"	# the relying parties drop privileges and read the TAL here
 
 read -r PORT APORT RRDP_PORT RSYNC_PORT RTR_PORT RTR_MPORT < <(free_ports 6 | paste -s -d ' ')
-D=$WORK/server
-CA=$WORK/ca		# the test CA's keys and state (never published)
-PUB=$WORK/ca-pub	# what the CA publishes
 TLS=$WORK/tls
-NOTIFY=https://127.0.0.1:$RRDP_PORT/rrdp/notification.xml
+CASTATE=$WORK/ca1	# the publisher's state (push/) and the test CA's (ca/)
+CA=$CASTATE/ca		# the test CA's keys and state (never published)
+PUB=$WORK/ca-pub	# what the CA publishes
 
 # ---- the publication server: RRDP over TLS, rsync, a 1 s interval ----
-"$PY" "$TESTCA" tls "$TLS" --ip 127.0.0.1 >/dev/null || fail "testca tls failed"
-"$BIN/rpkipubctl" init --data-dir "$D" \
-	--service-uri "http://127.0.0.1:$PORT/rpki" \
-	--rsync-base "rsync://127.0.0.1:$RSYNC_PORT/repo/" \
-	--rrdp-base "https://127.0.0.1:$RRDP_PORT/rrdp/" \
-	--listen "127.0.0.1:$PORT" --admin-listen "127.0.0.1:$APORT" \
-	--rrdp-listen "127.0.0.1:$RRDP_PORT" \
-	--rrdp-tls-cert "$TLS/server.pem" --rrdp-tls-key "$TLS/server.key" \
-	--rrdp-interval 1 >"$WORK/init.out" 2>&1 ||
-	{ cat "$WORK/init.out"; fail "rpkipubctl init failed"; }
-start_daemon "$D" "$PORT"
-# The first (empty) serial, then one request over TLS with the test CA.
-for _ in $(seq 100); do [ -s "$D/rrdp/notification.xml" ] && break; sleep 0.1; done
-curl -sS -o /dev/null --cacert "$TLS/ca.pem" "$NOTIFY" 2>"$WORK/curl.err" ||
-	fail "the RRDP listener does not serve $NOTIFY over TLS: $(cat "$WORK/curl.err")"
-
+e2e_tls "$TLS"
+e2e_server "$WORK/server" "$PORT" "$APORT" "$RRDP_PORT" "$RSYNC_PORT" 1 "$TLS"
 ctl "$D" rsyncd-conf >"$WORK/module.conf" || fail "rpkipubctl rsyncd-conf failed"
-{
-	echo "address = 127.0.0.1"
-	echo "port = $RSYNC_PORT"
-	echo "pid file = $WORK/rsyncd.pid"
-	echo "log file = $WORK/rsyncd.log"
-	cat "$WORK/module.conf"
-} >"$WORK/rsyncd.conf"
-rsync --daemon --no-detach --config="$WORK/rsyncd.conf" </dev/null >>"$WORK/rsyncd.log" 2>&1 &
-DAEMON_PIDS+=("$!")	# stopped by lib_cleanup, by its pid
-for _ in $(seq 100); do port_open "$RSYNC_PORT" && break; sleep 0.05; done
-port_open "$RSYNC_PORT" || fail "rsync --daemon did not listen on $RSYNC_PORT"
+e2e_rsyncd rsyncd "$RSYNC_PORT" <"$WORK/module.conf"
 ok "rpkipubd with RRDP over TLS on 127.0.0.1:$RRDP_PORT, rsync --daemon on $RSYNC_PORT"
 
 # ---- the test CA, registered as a publisher ----
-push_publisher "$D" "$WORK/publisher" ca
-SIA=$(push_status "$WORK/publisher" sia_base)
-[ "$(push_status "$WORK/publisher" rrdp_notification_uri)" = "$NOTIFY" ] ||
+e2e_ca "$CASTATE" "$PUB" ca "$NOTIFY" --child --example
+[ "$(push_status "$CASTATE/push" rrdp_notification_uri)" = "$NOTIFY" ] ||
 	fail "the repository_response names another notification URI"
-"$PY" "$TESTCA" init "$CA" --pub "$PUB" --rsync-base "$SIA" --rrdp-notify "$NOTIFY" \
-	--child --example >/dev/null 2>"$WORK/testca.err" ||
-	fail "testca init: $(cat "$WORK/testca.err")"
 TAL=$CA/ta.tal
 ok "test CA: TA and child CA, $(find "$PUB" -type f | wc -l) files under $SIA"
-
-# push_dir STATE SRC_DIR: make the publication point of the publisher in
-# STATE equal to SRC_DIR the way the BCP (section 4.4) says: a list query,
-# the difference by hash, then one multi-PDU query (rpkipub-push sync).
-push_dir() {
-	rp --state "$1" sync "$2" >"$WORK/push.out" 2>"$WORK/push.err"
-}
-
-# rrdp_serial: the serial of the current notification.xml (0 if none).
-rrdp_serial() {
-	sed -n 's/.*<notification[^>]* serial="\([0-9]*\)".*/\1/p' "$D/rrdp/notification.xml" 2>/dev/null |
-		grep . || echo 0
-}
-
-# publish WHAT: push $PUB, then wait (15 s) until a new serial is announced
-# and the rsync tree holds exactly $PUB.
-publish() {
-	local before i tree
-	before=$(rrdp_serial)
-	push_dir "$WORK/publisher" "$PUB" || fail "publishing $1: $(cat "$WORK/push.err")"
-	ok "$1: rpkipub-push sync: $(tail -1 "$WORK/push.out")"
-	tree=$D/rsync/current/repo/${SIA#rsync://*/repo/}
-	for ((i = 0; i < 150; i++)); do
-		if [ "$(rrdp_serial)" -gt "$before" ] && diff -r "$PUB" "$tree" >/dev/null 2>&1; then
-			ok "$1 published: RRDP serial $(rrdp_serial), rsync tree equal to the CA's directory"
-			return 0
-		fi
-		sleep 0.1
-	done
-	fail "$1: no new serial with the CA's files within 15 s (serial $(rrdp_serial))"
-}
 
 publish "the test CA's tree"
 
