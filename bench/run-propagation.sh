@@ -25,7 +25,9 @@
 # rrdp_interval (60 s), Debian's rpki-client.timer (read from
 # /lib/systemd/system/rpki-client.timer), rpki-client's run time as
 # measured here, rtrd's one-second file check (src/rtr/server.c), and
-# the router acting on Serial Notify (refresh 3600 s when it does not).
+# the router acting on Serial Notify (refresh 3600 s when it does not);
+# and once more with the timer drop-in of the deployment examples
+# (docs/examples/cache/rpki-client.timer.d/frequent.conf, every 10 min).
 #
 # Everything listens on 127.0.0.1 (ports from free_ports); KEEP_TMP=1
 # keeps the work directory.  Needs root's view of the relying parties as
@@ -134,10 +136,11 @@ echo
 echo "# $invocation"
 echo "# $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)), load $(cut -d ' ' -f 1-3 /proc/loadavg)"
 echo "# rpki-client $(rpki-client -V 2>&1 | head -1 | awk '{print $NF}'), rtr-tools $(dpkg-query -W -f '${Version}' rtr-tools 2>/dev/null)"
-"$PY" - "$RUNLOG" "$EVENTS" "$RPCRUNS" "$TIMER" "$INTERVAL" "$WORK/serial-durations.txt" <<'EOF'
+"$PY" - "$RUNLOG" "$EVENTS" "$RPCRUNS" "$TIMER" "$INTERVAL" "$WORK/serial-durations.txt" \
+	"$SRC/docs/examples/cache/rpki-client.timer.d/frequent.conf" <<'EOF'
 import re, statistics, sys
 
-runlog, events, rpcruns, timer, interval, sdurs = sys.argv[1:7]
+runlog, events, rpcruns, timer, interval, sdurs, dropin = sys.argv[1:8]
 sdur = [float(l.split()[1]) for l in open(sdurs)]
 interval = float(interval)
 ev = []
@@ -201,52 +204,59 @@ def secs(v):
     n, u = float(m.group(1)), m.group(2) or "s"
     return n * {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hr": 3600}[u]
 
-cal, rnd, acc = "hourly", 0.0, 60.0
-try:
-    for line in open(timer):
-        k, _, v = line.strip().partition("=")
-        if k == "OnCalendar":
-            cal = v
-        elif k == "RandomizedDelaySec":
-            rnd = secs(v)
-        elif k == "AccuracySec":
-            acc = secs(v)
-except OSError:
-    print("(%s not found: Debian's values assumed)" % timer)
-    rnd = 1800.0
-period = {"hourly": 3600.0, "daily": 86400.0, "minutely": 60.0}.get(cal)
-if period is None:
-    sys.exit("OnCalendar=%s: not a period this script knows" % cal)
+def timer_of(files):
+    """OnCalendar period, RandomizedDelaySec, AccuracySec of a timer and
+    its drop-ins, read in order (an empty OnCalendar= resets, as systemd
+    does)."""
+    cal, rnd, acc = None, 0.0, 60.0	# AccuracySec: systemd's default 1 min
+    for f in files:
+        for line in open(f):
+            k, _, v = line.strip().partition("=")
+            if k == "OnCalendar":
+                cal = v or None
+            elif k == "RandomizedDelaySec":
+                rnd = secs(v)
+            elif k == "AccuracySec":
+                acc = secs(v)
+    fixed = {"hourly": 3600.0, "daily": 86400.0, "minutely": 60.0}
+    if cal in fixed:
+        period = fixed[cal]
+    else:
+        m = re.fullmatch(r"\*:0*(\d+)/(\d+)(?::00)?", cal or "")
+        if not m:
+            sys.exit("OnCalendar=%s: not a period this script knows" % cal)
+        period = 60.0 * int(m.group(2))
+    return cal, period, rnd, acc
 
 # Runs start at k*period + U_k*rnd (U_k uniform in 0..1, drawn anew each
 # time, systemd.timer(5)), so the gap G between two starts is period plus
 # the difference of two uniforms (triangular on period +- rnd).  A change
-# ready at a random moment waits the residual gap R: P(R > r) is
-# the integral from r of P(G > x) dx / E[G], E[R] = E[G^2] / (2 E[G]),
-# worst period + rnd.  (A change that appears while a run is under way,
-# after it fetched, waits for the next run: included, since R counts
-# from the run's start and the run time is added separately.)
-def surv_gap(x):
-    d = x - period
-    if rnd == 0:
-        return 1.0 if d < 0 else 0.0
-    if d <= -rnd:
-        return 1.0
-    if d >= rnd:
-        return 0.0
-    if d <= 0:
-        return 1 - (d + rnd) ** 2 / (2 * rnd * rnd)
-    return (rnd - d) ** 2 / (2 * rnd * rnd)
-mean_wait = (period ** 2 + rnd ** 2 / 6) / (2 * period)
-cum, step, median_wait = 0.0, 0.01, None
-x = 0.0
-while median_wait is None and x < period + rnd:
-    inc = surv_gap(x + step / 2) * step / period
-    if cum + inc >= 0.5:
-        median_wait = x + step * (0.5 - cum) / inc
-    cum += inc
-    x += step
-worst_wait = period + rnd + acc
+# ready at a random moment waits the residual gap R: P(R > r) is the
+# integral from r of P(G > x) dx / E[G], E[R] = E[G^2] / (2 E[G]), worst
+# period + rnd (+ AccuracySec).  (A change that appears while a run is
+# under way, after it fetched, waits for the next run: included, since R
+# counts from the run's start and the run time is added separately.)
+def waits(period, rnd, acc):
+    def surv_gap(x):
+        d = x - period
+        if rnd == 0:
+            return 1.0 if d < 0 else 0.0
+        if d <= -rnd:
+            return 1.0
+        if d >= rnd:
+            return 0.0
+        if d <= 0:
+            return 1 - (d + rnd) ** 2 / (2 * rnd * rnd)
+        return (rnd - d) ** 2 / (2 * rnd * rnd)
+    mean = (period ** 2 + rnd ** 2 / 6) / (2 * period)
+    cum, step, median, x = 0.0, period / 100000, None, 0.0
+    while median is None and x < period + rnd:
+        inc = surv_gap(x + step / 2) * step / period
+        if cum + inc >= 0.5:
+            median = x + step * (0.5 - cum) / inc
+        cum += inc
+        x += step
+    return mean, median, period + rnd + acc
 
 RRDP_DEFAULT = 60.0		# rpkipubd rrdp_interval default (rpkipubctl --help)
 RTRD_TICK = 1.0			# rtrd's file check (src/rtr/server.c, 1 s timerfd)
@@ -259,10 +269,6 @@ serial, serial_max = statistics.median(sdur), max(sdur)	# rpkipubd's own metric
 # 500,000 VRPs it is 0.35 s (make bench-rtr).
 load = 0.0
 router, router_max = statistics.median(gaps("c", "d")), max(gaps("c", "d"))
-
-best = [serial, rpc_med, load, router]
-typ = [RRDP_DEFAULT / 2 + serial, mean_wait + rpc_med, RTRD_TICK / 2 + load, router]
-worst = [RRDP_DEFAULT + serial_max, worst_wait + rpc_max, RTRD_TICK + load, router_max]
 
 def hm(s):
     if s < 120:
@@ -277,35 +283,51 @@ def cumul(xs):
         out.append(t)
     return out
 
-print()
-print("COMPUTED (not measured) for the default intervals: rpkipubd rrdp_interval"
-      " %g s; rpki-client from %s (OnCalendar=%s, RandomizedDelaySec=%g s,"
-      " AccuracySec %g s); rpki-client's run time as measured above; rtrd's %g s"
-      " file check; the router acting on Serial Notify:"
-      % (RRDP_DEFAULT, timer, cal, rnd, acc, RTRD_TICK))
-print()
-print("| stage | best | typical (mean) | worst |")
-print("|---|---|---|---|")
-for (k, name), b, t, w in zip(STAGES, cumul(best), cumul(typ), cumul(worst)):
-    print("| (%s) %s | %s | %s | %s |" % (k, name, hm(b), hm(t), hm(w)))
-print()
-print("How each stage adds (best / typical / worst):")
-print("  (a) the push lands at a uniform phase of the %g s interval: 0 / %g / %g s,"
-      % (RRDP_DEFAULT, RRDP_DEFAULT / 2, RRDP_DEFAULT))
-print("      plus the serial's cost (rpkipubd_rrdp_serial_duration_seconds here:"
-      " median %.3f s, max %.3f s)" % (serial, serial_max))
-print("  (b) the wait for the next rpki-client start: 0 / mean %s (median %s) / %s"
-      % (hm(mean_wait), hm(median_wait), hm(worst_wait)))
-print("      (the longest gap between two starts is %g + %g s, plus AccuracySec),"
-      % (period, rnd))
-print("      plus one rpki-client run as measured here: median %.2f s (best, typical),"
-      " max %.2f s (worst)" % (rpc_med, rpc_max))
-print("  (c) rtrd's file check: 0 / %g / %g s, plus its load (under a millisecond"
-      " for this input: counted as 0)" % (RTRD_TICK / 2, RTRD_TICK))
-print("  (d) the router's Serial Query and the answer after the Notify, as measured"
-      " ((d) - (c)): median %.3f s (best, typical), max %.3f s (worst)" % (router, router_max))
-print("A router that ignores Serial Notify and only polls adds up to its refresh"
-      " interval (rtrd's default %g s, mean %g s): worst %s." % (REFRESH, REFRESH / 2,
-      hm(cumul(worst)[-1] + REFRESH)))
+def table(title, files):
+    cal, period, rnd, acc = timer_of(files)
+    mean_wait, median_wait, worst_wait = waits(period, rnd, acc)
+    best = [serial, rpc_med, load, router]
+    typ = [RRDP_DEFAULT / 2 + serial, mean_wait + rpc_med, RTRD_TICK / 2 + load, router]
+    worst = [RRDP_DEFAULT + serial_max, worst_wait + rpc_max, RTRD_TICK + load, router_max]
+    print()
+    print("COMPUTED (not measured), %s: rpkipubd rrdp_interval %g s (default);"
+          " rpki-client started by %s (OnCalendar=%s, RandomizedDelaySec=%g s,"
+          " AccuracySec %g s), its run time as measured above; rtrd's %g s file"
+          " check; the router acting on Serial Notify:"
+          % (title, RRDP_DEFAULT, " + ".join(files), cal, rnd, acc, RTRD_TICK))
+    print()
+    print("| stage | best | typical (mean) | worst |")
+    print("|---|---|---|---|")
+    for (k, name), b, t, w in zip(STAGES, cumul(best), cumul(typ), cumul(worst)):
+        print("| (%s) %s | %s | %s | %s |" % (k, name, hm(b), hm(t), hm(w)))
+    print()
+    print("How each stage adds (best / typical / worst):")
+    print("  (a) the push lands at a uniform phase of the %g s interval: 0 / %g / %g s,"
+          % (RRDP_DEFAULT, RRDP_DEFAULT / 2, RRDP_DEFAULT))
+    print("      plus the serial's cost (rpkipubd_rrdp_serial_duration_seconds here:"
+          " median %.3f s, max %.3f s)" % (serial, serial_max))
+    print("  (b) the wait for the next rpki-client start: 0 / mean %s (median %s) / %s"
+          % (hm(mean_wait), hm(median_wait), hm(worst_wait)))
+    print("      (the longest gap between two starts is %g + %g s, plus AccuracySec),"
+          % (period, rnd))
+    print("      plus one rpki-client run as measured here: median %.2f s (best, typical),"
+          " max %.2f s (worst)" % (rpc_med, rpc_max))
+    print("  (c) rtrd's file check: 0 / %g / %g s, plus its load (under a millisecond"
+          " for this input: counted as 0)" % (RTRD_TICK / 2, RTRD_TICK))
+    print("  (d) the router's Serial Query and the answer after the Notify, as measured"
+          " ((d) - (c)): median %.3f s (best, typical), max %.3f s (worst)"
+          % (router, router_max))
+    print("A router that ignores Serial Notify and only polls adds up to its refresh"
+          " interval (rtrd's default %g s, mean %g s): worst %s."
+          % (REFRESH, REFRESH / 2, hm(cumul(worst)[-1] + REFRESH)))
+
+import os
+if os.path.exists(timer):
+    table("Debian's defaults", [timer])
+else:
+    print("(%s not found: no figures for Debian's timer)" % timer)
+if os.path.exists(timer) and os.path.exists(dropin):
+    table("with the example drop-in docs/examples/cache/rpki-client.timer.d/frequent.conf",
+          [timer, dropin])
 EOF
 finish >/dev/null
