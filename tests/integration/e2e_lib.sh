@@ -111,3 +111,94 @@ publish() {
 	done
 	fail "$what: no new serial with the CA's files within 15 s (serial $(rrdp_serial))"
 }
+
+# ---- the deployment examples (docs/examples/), made to run here ----
+# Each prints an example with the production values (ports, paths, names)
+# replaced by the test's, and fails if any production value is left.
+EXAMPLES=$SRC/docs/examples
+
+# example_check FILE: no production name or path left in FILE.
+example_check() {
+	if grep -v '^[[:space:]]*#' "$1" |
+		grep -nE 'example\.net|/var/lib/|/etc/ssl/|/etc/rrdpsync|/run/|:(323|443|873|9323|9324)\b' \
+		>"$WORK/example-left.out"; then
+		fail "$1: production values left after substitution: $(head -3 "$WORK/example-left.out")"
+	fi
+}
+
+# unit_exec_start UNIT_FILE: the ExecStart command line, continuation
+# lines joined.
+unit_exec_start() {
+	"$PY" - "$1" <<'PYEOF'
+import sys
+out, cont = [], False
+for l in open(sys.argv[1]).read().split("\n"):
+    if cont or l.startswith("ExecStart="):
+        l = l if cont else l[len("ExecStart="):]
+        cont = l.endswith("\\")
+        out.append(l[:-1] if cont else l)
+        if not cont:
+            break
+print(" ".join(x.strip() for x in out))
+PYEOF
+}
+
+# example_nginx_edge OUT PORT RRDP_DIR TLS_DIR: edge/nginx-rrdp.conf
+# listening on 127.0.0.1:PORT (IPv4 only), serving RRDP_DIR with the test
+# certificate.
+example_nginx_edge() {
+	sed -e "s|listen 443 ssl;|listen 127.0.0.1:$2 ssl;|" -e '/listen \[::\]:443 ssl;/d' \
+		-e "s|server_name rrdp.example.net;|server_name 127.0.0.1;|" \
+		-e "s|/etc/ssl/rrdp/fullchain.pem|$4/server.pem|" \
+		-e "s|/etc/ssl/rrdp/privkey.pem|$4/server.key|" \
+		-e "s|/var/lib/rrdpsync/rrdp|$3|g" "$EXAMPLES/edge/nginx-rrdp.conf" >"$1"
+	example_check "$1"
+}
+
+# nginx_conf NAME SERVER_BLOCK: $WORK/NAME.conf, an nginx.conf with its
+# files under $WORK that includes SERVER_BLOCK.
+nginx_conf() {
+	mkdir -p "$WORK/$1-tmp"
+	cat >"$WORK/$1.conf" <<NGINX
+pid $WORK/$1.pid;
+error_log $WORK/$1-error.log info;
+events { }
+http {
+	access_log $WORK/$1-access.log;
+	client_body_temp_path $WORK/$1-tmp/body;
+	proxy_temp_path $WORK/$1-tmp/proxy;
+	fastcgi_temp_path $WORK/$1-tmp/fastcgi;
+	uwsgi_temp_path $WORK/$1-tmp/uwsgi;
+	scgi_temp_path $WORK/$1-tmp/scgi;
+	include $2;
+}
+NGINX
+}
+
+# example_rsyncd_edge OUT PORT EDGE_DIR: edge/rsyncd.conf on
+# 127.0.0.1:PORT serving EDGE_DIR/rsync, pid, lock and log under $WORK
+# (not as nobody unless run as root).
+example_rsyncd_edge() {
+	local out=$1 port=$2 dir=$3
+	sed -e "s|^port = 873\$|address = 127.0.0.1\\nport = $port|" \
+		-e "s|^pid file = /run/rsyncd.pid\$|pid file = $WORK/edge-rsyncd.pid|" \
+		-e "s|^syslog facility = daemon\$|log file = $WORK/edge-rsyncd.log|" \
+		-e "s|/run/rsyncd-repo.lock|$WORK/edge-rsyncd.lock|" \
+		-e "s|rsync://rsync.example.net/repo/|rsync://127.0.0.1:$port/repo/|" \
+		-e "s|/var/lib/rrdpsync/|$dir/|g" "$EXAMPLES/edge/rsyncd.conf" >"$out"
+	[ "$(id -u)" = 0 ] || sed -i -e '/^uid = /d' -e '/^gid = /d' "$out"
+	example_check "$out"
+}
+
+# example_rrdpsync_edge OUT SOURCE CA_FILE BASE EDGE_DIR METRICS INTERVAL:
+# the ExecStart of edge/rrdpsync.service with the test's values, one
+# word a line.
+example_rrdpsync_edge() {
+	unit_exec_start "$EXAMPLES/edge/rrdpsync.service" | sed \
+		-e "s|/usr/local/bin/|$BIN/|" \
+		-e "s|--source [^ ]*|--source $2|" -e "s|--ca-file [^ ]*|--ca-file $3|" \
+		-e "s|--base-uri [^ ]*|--base-uri $4|" -e "s|/var/lib/rrdpsync/|$5/|g" \
+		-e "s|--metrics [^ ]*|--metrics $6|" -e "s|--interval [0-9]*|--interval $7|" |
+		tr ' ' '\n' | sed '/^$/d' >"$1"
+	example_check "$1"
+}

@@ -58,9 +58,9 @@ publish "the test CA's tree"
 # VRPs as "ASN PREFIX MAXLEN"; ASPAs as "AFI CUSTOMER P1,P2" (rpki-client
 # 8.2 splits each ASPA per address family: draft-ietf-sidrops-aspa-profile-10
 # providers carry an optional AFI limit).
-want_vrps() { "$PY" "$TESTCA" vrps "$CA" | LC_ALL=C sort; }
+want_vrps() { "$PY" "$TESTCA" vrps "$RP_CA" | LC_ALL=C sort; }
 want_aspas() {
-	"$PY" "$TESTCA" aspas "$CA" | "$PY" -c '
+	"$PY" "$TESTCA" aspas "$RP_CA" | "$PY" -c '
 import sys
 for line in sys.stdin:
     c, *provs = line.split()
@@ -122,26 +122,42 @@ $(grep -Ei "$3" "$2" | head -10 | sed 's/^/#   /')"
 }
 
 # ---- the relying parties ----
+# rp_target NAME CA TAL NOTIFY: the relying parties' directories (their
+# caches kept from one check_rps to the next) for the test CA state CA,
+# validated from TAL, whose RRDP notification is NOTIFY.
 # rpki-client run as root drops to _rpki-client: its cache and output
-# directories must belong to that user.  Only -v logging (-vv would name
-# every file).  It trusts the test TLS CA through SSL_CERT_FILE.
-RPC_CACHE=$WORK/rpki-client/cache
-RPC_OUT=$WORK/rpki-client/out
-RPCR_CACHE=$WORK/rpki-client-rsync/cache
-RPCR_OUT=$WORK/rpki-client-rsync/out
-mkdir -p "$RPC_CACHE" "$RPC_OUT" "$RPCR_CACHE" "$RPCR_OUT"
-if [ "$(id -u)" = 0 ]; then
-	chown _rpki-client "$RPC_CACHE" "$RPC_OUT" "$RPCR_CACHE" "$RPCR_OUT"
-fi
+# directories must belong to that user.  octorpki refuses to run as root.
+rp_target() {
+	local d=$WORK/rp-$1
+	RP_CA=$2 TAL=$3 RP_NOTIFY=$4
+	RPC_CACHE=$d/rpki-client/cache RPC_OUT=$d/rpki-client/out
+	RPCR_CACHE=$d/rpki-client-rsync/cache RPCR_OUT=$d/rpki-client-rsync/out
+	FORT_CACHE=$d/fort/cache OCTO=$d/octorpki
+	mkdir -p "$RPC_CACHE" "$RPC_OUT" "$RPCR_CACHE" "$RPCR_OUT" "$FORT_CACHE" "$OCTO/cache"
+	if [ "$(id -u)" = 0 ]; then
+		chown _rpki-client "$RPC_CACHE" "$RPC_OUT" "$RPCR_CACHE" "$RPCR_OUT"
+		chown -R _cfrpki "$OCTO"
+	fi
+}
+rp_target engine "$CA" "$TAL" "$NOTIFY"
+
+# The options of the cache host's example (docs/examples/cache/
+# rpki-client.default: -j), then only -v logging (-vv would name every
+# file).  It trusts the test TLS CA through SSL_CERT_FILE.
+OPTIONS=
+# shellcheck source=docs/examples/cache/rpki-client.default
+. "$EXAMPLES/cache/rpki-client.default"
+RPC_OPTIONS=$OPTIONS
 # What rpki-client says about a broken repository, e.g. "bad message
 # digest for X.roa", "ASPA: failed to parse ASProviderAttestation" (both
 # seen with trees broken on purpose).
 RPKI_CLIENT_LOG_BAD='warn|error|fail|invalid|stale|not found|mismatch|unknown|bad |expired|could not|cannot|refus'
 run_rpki_client() {	# run_rpki_client TAG [-R]: one validation run, log in $WORK/TAG.log
 	local tag=$1 cache=$RPC_CACHE out=$RPC_OUT
+	# shellcheck disable=SC2086 # RPC_OPTIONS: words, as systemd passes $OPTIONS
 	shift
 	if [ "${1:-}" = -R ]; then cache=$RPCR_CACHE out=$RPCR_OUT; fi
-	SSL_CERT_FILE=$TLS/ca.pem timeout 120 rpki-client -j -v -s 100 -t "$TAL" -d "$cache" "$@" "$out" \
+	SSL_CERT_FILE=$TLS/ca.pem timeout 120 rpki-client $RPC_OPTIONS -v -s 100 -t "$TAL" -d "$cache" "$@" "$out" \
 		>"$WORK/$tag.log" 2>&1 || {
 		bad "rpki-client $* exited $?: $(tail -5 "$WORK/$tag.log")"
 		return 1
@@ -162,8 +178,6 @@ EOF
 	return 0
 }
 
-FORT_CACHE=$WORK/fort/cache
-mkdir -p "$FORT_CACHE"
 FORT_LOG_BAD='^[A-Z][a-z]{2} [ 0-9]{2} [0-9:]{8} (WRN|ERR|CRT)'
 run_fort() {	# run_fort TAG: fort --mode=standalone over RRDP (https) with rsync as fallback
 	local tag=$1
@@ -183,9 +197,6 @@ run_fort() {	# run_fort TAG: fort --mode=standalone over RRDP (https) with rsync
 	return 0
 }
 
-OCTO=$WORK/octorpki
-mkdir -p "$OCTO/cache"
-[ "$(id -u)" = 0 ] && chown -R _cfrpki "$OCTO"
 OCTO_LOG_BAD='level=(warning|error|fatal|panic)'
 run_octorpki() {	# run_octorpki TAG: one oneoff run over RRDP; refuses root
 	local tag=$1 as_user=()
@@ -232,7 +243,7 @@ check_rps() {
 		norm rpki-client-aspas "$RPC_OUT/json" >"$WORK/rpki-client$s.aspas" &&
 		same "$WORK/want$s.vrps" "$WORK/rpki-client$s.vrps" "rpki-client (RRDP over https): exactly the CA's VRPs" &&
 		same "$WORK/want$s.aspas" "$WORK/rpki-client$s.aspas" "rpki-client: exactly the CA's ASPAs, per AFI"
-	grep -q "$NOTIFY: loaded from network" "$WORK/rpki-client$s.log" &&
+	grep -q "$RP_NOTIFY: loaded from network" "$WORK/rpki-client$s.log" &&
 		! grep -q "pulling from rsync://[^ ]*/repo\$" "$WORK/rpki-client$s.log" ||
 		bad "rpki-client ($s) did not load the repository over RRDP: $(head -5 "$WORK/rpki-client$s.log")"
 
@@ -337,12 +348,15 @@ done
 publish "the update (one ROA added, one withdrawn, manifests and CRLs re-issued)"
 check_rps 1
 
-# rpki-client took the delta path (RRDP), not the snapshot.
-if grep -qi "delta" "$WORK/rpki-client1.log" && ! grep -qi "snapshot" "$WORK/rpki-client1.log"; then
-	ok "rpki-client fetched the update as an RRDP delta: $(grep -i -m1 delta "$WORK/rpki-client1.log")"
-else
-	bad "rpki-client did not take the delta path: $(grep -i -E 'rrdp|delta|snapshot' "$WORK/rpki-client1.log" | head -5)"
-fi
+# took_delta LOG: rpki-client took the delta path (RRDP), not the snapshot.
+took_delta() {
+	if grep -qi "delta" "$1" && ! grep -qi "snapshot" "$1"; then
+		ok "rpki-client fetched the update as an RRDP delta: $(grep -i -m1 delta "$1")"
+	else
+		bad "rpki-client did not take the delta path: $(grep -i -E 'rrdp|delta|snapshot' "$1" | head -5)"
+	fi
+}
+took_delta "$WORK/rpki-client1.log"
 
 resets0=$(metric '^rtrd_cache_resets_total$')
 cp "$RPC_OUT/json" "$JSON.tmp" && mv "$JSON.tmp" "$JSON"
@@ -370,6 +384,137 @@ rtrclient_dump >"$WORK/rtrclient1.csv"
 same "$WORK/want1.csv" "$WORK/rtrclient1.csv" "rtrclient after the update: exactly the new VRPs"
 grep -q "Error Report" "$WORK/rtrd.log" && bad "rtrd exchanged an Error Report: $(grep 'Error Report' "$WORK/rtrd.log" | head -3)"
 grep -qi "error" "$WORK/bird.log" && bad "BIRD logged an error: $(grep -i error "$WORK/bird.log" | head -3)"
+
+# ---- issue 6 step 6: an edge node (rrdpsync + nginx + rsyncd) ----
+# The edge runs the deployment examples (docs/examples/edge/, see
+# docs/DEPLOYMENT.md) with the test's ports and paths: rrdpsync with the
+# ExecStart of rrdpsync.service follows rpkipubd's RRDP over TLS; nginx
+# with nginx-rrdp.conf serves the copy over https; rsyncd with
+# rsyncd.conf serves the copy's rsync tree.
+#
+# The URLs relying parties use are fixed by the CA certificates: a
+# second test CA, a second publisher of the same rpkipubd, names the
+# edge's notification as its rpkiNotify.  Its rsync URIs are rpkipubd's
+# rsync_base, as every object's URI inside RRDP is, so the edge must
+# answer for that address: as in production, where rsync_base names the
+# public rsync service of the edge nodes, the engine's own rsyncd gives
+# way and the edge's takes its port.  The relying parties then see only
+# the edge (RRDP from nginx, rsync from the edge's rsyncd, the TA
+# certificate too) and must get exactly the same payloads.
+for p in nginx; do
+	command -v "$p" >/dev/null || [ -x "/usr/sbin/$p" ] || fail "$p is missing (scripts/install-deps installs it)"
+done
+if [ ! -x "$BIN/rrdpsync" ]; then	# until branch sync (issue 4) is merged
+	echo "# rrdpsync is not built on this branch yet: the edge step is skipped"
+	stop_daemon "$DAEMON_PID" && ok "rpkipubd stops cleanly" || bad "rpkipubd stop"
+	finish
+	exit
+fi
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+read -r EDGE_PORT SYNC_MPORT < <(free_ports 2 | paste -s -d ' ')
+EDGE=$WORK/edge
+EDGE_BASE=https://127.0.0.1:$EDGE_PORT/rrdp/
+EDGE_NOTIFY=${EDGE_BASE}notification.xml
+mkdir -p "$EDGE"
+
+example_rrdpsync_edge "$WORK/rrdpsync.args" "$NOTIFY" "$TLS/ca.pem" "$EDGE_BASE" "$EDGE" \
+	"127.0.0.1:$SYNC_MPORT" 1
+mapfile -t SYNC_ARGV <"$WORK/rrdpsync.args"
+"${SYNC_ARGV[@]}" </dev/null >>"$WORK/rrdpsync.log" 2>&1 &
+DAEMON_PIDS+=("$!")
+# edge_serial: the serial of the edge copy's notification.xml (0 if none).
+edge_serial() {
+	sed -n 's/.*<notification[^>]* serial="\([0-9]*\)".*/\1/p' "$EDGE/rrdp/notification.xml" 2>/dev/null |
+		grep . || echo 0
+}
+# edge_follows WHAT: wait (20 s) until the edge has rpkipubd's serial and
+# its rsync tree equals rpkipubd's.
+edge_follows() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		if [ "$(edge_serial)" = "$(rrdp_serial)" ] &&
+			diff -r "$D/rsync/current/" "$EDGE/rsync/current/" >/dev/null 2>&1; then
+			ok "$1: the edge copy has serial $(edge_serial) and rpkipubd's rsync tree"
+			return 0
+		fi
+		sleep 0.1
+	done
+	fail "$1: the edge copy is at serial $(edge_serial), rpkipubd at $(rrdp_serial): $(tail -3 "$WORK/rrdpsync.log")"
+}
+edge_follows "rrdpsync (edge/rrdpsync.service's ExecStart)"
+
+example_nginx_edge "$WORK/edge-site.conf" "$EDGE_PORT" "$EDGE/rrdp" "$TLS"
+nginx_conf edge-nginx "$WORK/edge-site.conf"
+"$NGINX" -p "$WORK" -c "$WORK/edge-nginx.conf" -g "daemon off;" </dev/null >>"$WORK/edge-nginx-error.log" 2>&1 &
+DAEMON_PIDS+=("$!")
+for _ in $(seq 100); do port_open "$EDGE_PORT" && break; sleep 0.05; done
+curl -sS --max-time 10 --cacert "$TLS/ca.pem" -o "$WORK/edge-notification.xml" "$EDGE_NOTIFY" 2>"$WORK/curl.err" &&
+	cmp -s "$WORK/edge-notification.xml" "$EDGE/rrdp/notification.xml" ||
+	fail "nginx (edge/nginx-rrdp.conf) does not serve the copy at $EDGE_NOTIFY: $(cat "$WORK/curl.err")"
+ok "nginx with edge/nginx-rrdp.conf serves the copy at $EDGE_NOTIFY"
+
+kill "$RSYNCD_PID" && wait "$RSYNCD_PID" 2>/dev/null
+for _ in $(seq 100); do port_open "$RSYNC_PORT" || break; sleep 0.05; done
+example_rsyncd_edge "$WORK/edge-rsyncd.conf" "$RSYNC_PORT" "$EDGE"
+rsync --daemon --no-detach --config="$WORK/edge-rsyncd.conf" </dev/null >>"$WORK/edge-rsyncd.log" 2>&1 &
+DAEMON_PIDS+=("$!")
+for _ in $(seq 100); do port_open "$RSYNC_PORT" && break; sleep 0.05; done
+port_open "$RSYNC_PORT" || fail "the edge's rsyncd did not listen on $RSYNC_PORT: $(tail -3 "$WORK/edge-rsyncd.log")"
+ok "the edge's rsyncd (edge/rsyncd.conf) answers for rsync://127.0.0.1:$RSYNC_PORT/repo/ in place of rpkipubd's"
+
+# The second CA: the example content with the first CA's update, so the
+# two have the same ROAs and ASPAs.
+CA2STATE=$WORK/ca2
+CA2=$CA2STATE/ca
+PUB2=$WORK/ca2-pub
+e2e_ca "$CA2STATE" "$PUB2" ca2 "$EDGE_NOTIFY" --child --example
+"$PY" "$TESTCA" remove-roa "$CA2" 198.51.100.0/24-26 64497 2>"$WORK/testca.err" &&
+	"$PY" "$TESTCA" add-roa "$CA2" 203.0.113.0/24 64499 2>"$WORK/testca.err" ||
+	fail "testca (second CA) update: $(cat "$WORK/testca.err")"
+ok "second test CA (rpkiNotify $EDGE_NOTIFY), $(find "$PUB2" -type f | wc -l) files under $SIA"
+publish "the second CA's tree" "$CA2STATE" "$PUB2"
+edge_follows "the second CA's tree"
+
+rp_target edge "$CA2" "$CA2/ta.tal" "$EDGE_NOTIFY"
+check_rps edge0
+cmp -s "$WORK/want1.vrps" "$WORK/wantedge0.vrps" && cmp -s "$WORK/want1.aspas" "$WORK/wantedge0.aspas" ||
+	bad "the two test CAs do not have the same ROAs and ASPAs"
+same "$WORK/rpki-client1.vrps" "$WORK/rpki-clientedge0.vrps" \
+	"rpki-client through the edge: the same VRPs as from rpkipubd with the first TAL"
+same "$WORK/fort1.vrps" "$WORK/fortedge0.vrps" "fort through the edge: the same VRPs as from rpkipubd"
+same "$WORK/octorpki1.vrps" "$WORK/octorpkiedge0.vrps" "octorpki through the edge: the same VRPs as from rpkipubd"
+
+# The copy checked as a relying party would see it.
+"$BIN/rpkipubctl" verify --rrdp-dir "$EDGE/rrdp" --rsync-dir "$EDGE/rsync" >"$WORK/edge-verify.out" 2>&1 &&
+	ok "rpkipubctl verify --rrdp-dir --rsync-dir: the edge copy is consistent" ||
+	bad "rpkipubctl verify of the edge copy: $(head -5 "$WORK/edge-verify.out")"
+
+# An update through rpkipub-push reaches the relying parties through
+# the edge: rpki-client by the RRDP delta of the copy.
+"$PY" "$TESTCA" add-roa "$CA2" 198.18.0.0/15-16 64511 2>"$WORK/testca.err" &&
+	"$PY" "$TESTCA" add-aspa "$CA2" 64511 64496 64497 2>"$WORK/testca.err" ||
+	fail "testca (second CA) update: $(cat "$WORK/testca.err")"
+publish "an update of the second CA (one ROA and one ASPA added)" "$CA2STATE" "$PUB2"
+edge_follows "the update"
+check_rps edge1
+took_delta "$WORK/rpki-clientedge1.log"
+"$BIN/rpkipubctl" verify --rrdp-dir "$EDGE/rrdp" --rsync-dir "$EDGE/rsync" >"$WORK/edge-verify.out" 2>&1 &&
+	ok "rpkipubctl verify: the edge copy after the update" ||
+	bad "rpkipubctl verify of the edge copy after the update: $(head -5 "$WORK/edge-verify.out")"
+[ "$(metric_sum "http://127.0.0.1:$SYNC_MPORT/metrics" '^rrdpsync_serial$')" = "$(rrdp_serial)" ] &&
+	ok "rrdpsync's metrics: rrdpsync_serial $(rrdp_serial), rpkipubd's serial" ||
+	bad "rrdpsync_serial is not rpkipubd's serial $(rrdp_serial)"
+quiet_log "rrdpsync" "$WORK/rrdpsync.log" 'WARNING|ERROR'
+quiet_log "the edge's nginx" "$WORK/edge-nginx-error.log" '\[(warn|error|crit|alert|emerg)\]'
+# nginx's access log (combined format: the status is the 9th field, the
+# User-Agent the 6th quoted one) shows what each relying party fetched.
+awk '$9 !~ /^(200|304)$/' "$WORK/edge-nginx-access.log" >"$WORK/edge-nginx-bad.log"
+[ -s "$WORK/edge-nginx-bad.log" ] && bad "the edge's nginx answered: $(head -3 "$WORK/edge-nginx-bad.log")"
+for ua in "rpki-client" "fort" "OctoRPKI"; do
+	awk -F'"' -v ua="$ua" 'index($6, ua) && $2 ~ /(snapshot|delta)\.xml/' "$WORK/edge-nginx-access.log" |
+		grep -q . && ok "$ua fetched RRDP files from the edge's nginx" ||
+		bad "$ua fetched no snapshot or delta from the edge's nginx"
+done
 
 grep -E "WARNING|ERROR" "$DAEMON_LOG" >"$WORK/rpkipubd.warnings"
 [ -s "$WORK/rpkipubd.warnings" ] && bad "rpkipubd logged: $(head -3 "$WORK/rpkipubd.warnings")"
