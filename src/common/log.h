@@ -6,6 +6,8 @@
 #define RPKIPUB_LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
+#include <time.h>
 
 enum log_level { LOG_LVL_ERR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 
@@ -16,6 +18,12 @@ void	log_msg(enum log_level, const char *fmt, ...)
 #define log_warn(...)	log_msg(LOG_LVL_WARN, __VA_ARGS__)
 #define log_info(...)	log_msg(LOG_LVL_INFO, __VA_ARGS__)
 #define log_debug(...)	log_msg(LOG_LVL_DEBUG, __VA_ARGS__)
+
+/*
+ * t as an RFC 3339 UTC time ("2026-12-03T10:00:00Z") for messages; the
+ * number of seconds if it cannot be shown so.
+ */
+void	log_time_fmt(time_t t, char *buf, size_t len);
 
 /* Internal invariant broken or allocation failed: log and exit(1). */
 void	fatalx(const char *fmt, ...)

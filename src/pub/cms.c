@@ -91,16 +91,6 @@ cms_seterr(char *err, size_t errlen, const char *fmt, ...)
 }
 
 static void
-time_fmt(time_t t, char *buf, size_t len)
-{
-	struct tm	tm;
-
-	if (gmtime_r(&t, &tm) == NULL ||
-	    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(buf, len, "(time %lld)", (long long)t);
-}
-
-static void
 name_fmt(const X509_NAME *name, char *buf, size_t len)
 {
 	BIO	*bio;
@@ -609,13 +599,13 @@ cms_check_ee(X509 *ee, X509_CRL *crl, STACK_OF(X509_CRL) *crls, X509 *ta,
 		return CMS_FAIL_EXPIRED;
 	}
 	if (now < nb) {
-		time_fmt(nb, ts, sizeof(ts));
+		log_time_fmt(nb, ts, sizeof(ts));
 		cms_seterr(err, errlen, "RFC 6492 section 3.1.1.4 / RFC 5280 "
 		    "section 6.1.3: EE certificate not valid before %s", ts);
 		return CMS_FAIL_EXPIRED;
 	}
 	if (now >= na) {
-		time_fmt(na, ts, sizeof(ts));
+		log_time_fmt(na, ts, sizeof(ts));
 		cms_seterr(err, errlen, "RFC 6492 section 3.1.1.4 / RFC 5280 "
 		    "section 6.1.3: EE certificate expired at %s", ts);
 		return CMS_FAIL_EXPIRED;
@@ -640,13 +630,13 @@ cms_check_ee(X509 *ee, X509_CRL *crl, STACK_OF(X509_CRL) *crls, X509 *ta,
 		return CMS_FAIL_CRL;
 	}
 	if (tu > now) {
-		time_fmt(tu, ts, sizeof(ts));
+		log_time_fmt(tu, ts, sizeof(ts));
 		cms_seterr(err, errlen, "CRL this update %s is in the future "
 		    "(RFC 6492 section 3.1.1.5)", ts);
 		return CMS_FAIL_CRL;
 	}
 	if (nu <= now) {
-		time_fmt(nu, ts, sizeof(ts));
+		log_time_fmt(nu, ts, sizeof(ts));
 		cms_seterr(err, errlen, "CRL next update %s is in the past "
 		    "(RFC 6492 section 3.1.1.5)", ts);
 		return CMS_FAIL_CRL;
@@ -792,7 +782,7 @@ cms_verify_signer(enum cms_signer who, const uint8_t *der, size_t len,
 	if (stime > now + CMS_MAX_CLOCK_SKEW) {
 		char	t1[32];
 
-		time_fmt(stime, t1, sizeof(t1));
+		log_time_fmt(stime, t1, sizeof(t1));
 		cms_seterr(err, errlen, "RFC 6492 section 3.1.2: signing-time "
 		    "%s is more than %d s in the future; check the %s clock",
 		    t1, CMS_MAX_CLOCK_SKEW, who == CMS_SIGNER_REPOSITORY ?

@@ -509,16 +509,16 @@ push_cmd_status(const struct push_opts *o)
 	printf("publisher_bpki_ta_subject:  %s\n"
 	    "publisher_bpki_ta_sha256:   %s\n", subject, hex);
 	if (ossl_asn1time_to_time(X509_get0_notAfter(id->ee), &t) == 0) {
-		push_time_fmt(t, t1, sizeof(t1));
-		push_time_fmt(t - (time_t)BPKI_EE_RENEW_DAYS * 86400, t2,
+		log_time_fmt(t, t1, sizeof(t1));
+		log_time_fmt(t - (time_t)BPKI_EE_RENEW_DAYS * 86400, t2,
 		    sizeof(t2));
 		printf("ee_not_after:               %s (renewed from %s)\n",
 		    t1, t2);
 	}
 	if (ossl_asn1time_to_time(X509_CRL_get0_nextUpdate(id->crl),
 	    &t) == 0) {
-		push_time_fmt(t, t1, sizeof(t1));
-		push_time_fmt(t - (time_t)BPKI_CRL_RENEW_HOURS * 3600, t2,
+		log_time_fmt(t, t1, sizeof(t1));
+		log_time_fmt(t - (time_t)BPKI_CRL_RENEW_HOURS * 3600, t2,
 		    sizeof(t2));
 		printf("crl_next_update:            %s (renewed from %s)\n",
 		    t1, t2);
@@ -538,13 +538,13 @@ push_cmd_status(const struct push_opts *o)
 		printf("service_uri:                (not configured: "
 		    "configure --response FILE)\n");
 	if (c.state->last_signing_time > 0) {
-		push_time_fmt((time_t)c.state->last_signing_time, t1,
+		log_time_fmt((time_t)c.state->last_signing_time, t1,
 		    sizeof(t1));
 		printf("last_signing_time:          %s\n", t1);
 	} else
 		printf("last_signing_time:          (nothing signed yet)\n");
 	if (c.state->last_sync_time > 0) {
-		push_time_fmt((time_t)c.state->last_sync_time, t1, sizeof(t1));
+		log_time_fmt((time_t)c.state->last_sync_time, t1, sizeof(t1));
 		printf("last_sync:                  %s: %" PRIu64 " published, "
 		    "%" PRIu64 " replaced, %" PRIu64 " withdrawn, %" PRIu64
 		    " unchanged\n", t1, c.state->last_sync_published,

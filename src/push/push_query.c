@@ -31,16 +31,6 @@ new_tag(char tag[PUSH_TAG_LEN + 1])
 	hex_encode(tag, r, sizeof(r));
 }
 
-void
-push_time_fmt(time_t t, char *buf, size_t len)
-{
-	struct tm	tm;
-
-	if (gmtime_r(&t, &tm) == NULL ||
-	    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(buf, len, "%lld", (long long)t);
-}
-
 /*
  * A short, printable excerpt of an HTTP error body: its first line, at
  * most 200 characters.
@@ -92,7 +82,7 @@ exchange(struct push_peer *p, const struct buf *xml, const char *what,
 	stime = now > p->state->last_signing_time ? now :
 	    (time_t)p->state->last_signing_time;
 	if (stime > now + 1) {
-		push_time_fmt(stime, t1, sizeof(t1));
+		log_time_fmt(stime, t1, sizeof(t1));
 		log_warn("the clock is behind the last signing-time used "
 		    "(%s): signing with that one, as the server refuses older "
 		    "ones (RFC 6492 section 3.1.2)", t1);
@@ -116,7 +106,7 @@ exchange(struct push_peer *p, const struct buf *xml, const char *what,
 	}
 
 	sent = time(NULL);
-	push_time_fmt(stime, t1, sizeof(t1));
+	log_time_fmt(stime, t1, sizeof(t1));
 	log_debug("%s: POST %s: %zu bytes signed at %s", what,
 	    p->resp->service_uri, derlen, t1);
 	if (push_http_post(p->http, p->resp->service_uri, der, derlen,
@@ -150,15 +140,15 @@ exchange(struct push_peer *p, const struct buf *xml, const char *what,
 		goto out;
 	}
 	if (v.signing_time < sent - CMS_MAX_CLOCK_SKEW) {
-		push_time_fmt(v.signing_time, t1, sizeof(t1));
-		push_time_fmt(sent, t2, sizeof(t2));
+		log_time_fmt(v.signing_time, t1, sizeof(t1));
+		log_time_fmt(sent, t2, sizeof(t2));
 		log_err("%s: the reply was signed at %s, before the query was "
 		    "sent (%s): a reply recorded earlier? (RFC 6492 section "
 		    "3.1.2); it is not trusted%s", what, t1, t2, maybe);
 		rc = PUSH_EXIT_UNVERIFIED;
 		goto out;
 	}
-	push_time_fmt(v.signing_time, t1, sizeof(t1));
+	log_time_fmt(v.signing_time, t1, sizeof(t1));
 	log_debug("%s: reply of %zu bytes, signed at %s, verified", what,
 	    body.len, t1);
 	/* A reply carries no objects: publish PDUs are refused in it. */

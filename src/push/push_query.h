@@ -61,7 +61,4 @@ void		push_listed_free(struct push_listed *, size_t);
 enum push_exit	push_query_change(struct push_peer *,
 		    const struct push_plan *, const char *root);
 
-/* t as 2026-11-23T12:00:00Z in buf. */
-void		push_time_fmt(time_t t, char *buf, size_t len);
-
 #endif

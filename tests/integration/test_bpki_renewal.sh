@@ -6,25 +6,10 @@
 # shellcheck source=tests/integration/lib.sh disable=SC2015
 . "$(dirname "$0")/lib.sh"
 lib_setup
-# The library itself, not the faketime wrapper: the wrapper forks, and
-# the test must stop the daemon by its own pid.
-FT=""
-for f in /usr/lib/*/faketime/libfaketimeMT.so.1; do [ -e "$f" ] && FT=$f; done
-[ -n "$FT" ] || fail "libfaketime is missing (scripts/install-deps installs faketime)"
+faketime_setup
 
 # start_at OFFSET: run rpkipubd with its clock moved by OFFSET ("+5d").
-start_at() {
-	echo "### clock $1" >>"$DAEMON_LOG"
-	# (An ASan build wants its runtime first; libfaketime only wraps
-	# time functions, so the order check can be waived.)
-	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
-	LD_PRELOAD=$FT FAKETIME="$1" "$BIN/rpkipubd" --data-dir "$D" \
-		</dev/null >>"$DAEMON_LOG" 2>&1 &
-	DAEMON_PID=$!
-	DAEMON_PIDS+=("$DAEMON_PID")
-	for _ in $(seq 500); do port_open "$PORT" && return 0; sleep 0.02; done
-	fail "rpkipubd with the clock at $1 did not start"
-}
+start_at() { start_daemon_at "$D" "$PORT" "$1"; }
 
 read -r PORT APORT < <(free_ports 2 | paste -s -d ' ')
 D=$WORK/server

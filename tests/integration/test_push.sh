@@ -15,9 +15,7 @@
 . "$(dirname "$0")/lib.sh"
 lib_setup
 [ -x "$BIN/rpkipub-push" ] || fail "$BIN/rpkipub-push is missing: build first"
-FT=""
-for f in /usr/lib/*/faketime/libfaketimeMT.so.1; do [ -e "$f" ] && FT=$f; done
-[ -n "$FT" ] || fail "libfaketime is missing (scripts/install-deps installs faketime)"
+faketime_setup
 
 read -r PORT APORT PPORT < <(free_ports 3 | paste -s -d ' ')
 D=$WORK/server
@@ -331,23 +329,9 @@ expect_err "list query: HTTP 404 from http://127.0.0.1:$PORT/rpki/other: unknown
 crlnum() { openssl crl -inform DER -in "$S/bpki/crl.der" -noout -crlnumber | cut -d= -f2; }
 eeserial() { openssl x509 -inform DER -in "$S/bpki/ee.cer" -noout -serial | cut -d= -f2; }
 revoked() { openssl crl -inform DER -in "$S/bpki/crl.der" -noout -text | grep -c "Serial Number: $1" || true; }
-at() {	# at OFFSET CMD...: run CMD with the clock moved by OFFSET
-	local off=$1
-	shift
-	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
-		LD_PRELOAD=$FT FAKETIME="$off" "$@"
-}
 restart_at() {
 	stop_daemon "$DAEMON_PID" || bad "rpkipubd exit status $? on SIGTERM"
-	echo "### clock $1" >>"$DAEMON_LOG"
-	# Not through at(): $! must be rpkipubd's own pid, not a subshell's.
-	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
-		LD_PRELOAD=$FT FAKETIME="$1" "$BIN/rpkipubd" --data-dir "$D" \
-		</dev/null >>"$DAEMON_LOG" 2>&1 &
-	DAEMON_PID=$!
-	DAEMON_PIDS+=("$DAEMON_PID")
-	for _ in $(seq 500); do port_open "$PORT" && return 0; sleep 0.02; done
-	fail "rpkipubd with the clock at $1 did not start"
+	start_daemon_at "$D" "$PORT" "$1"
 }
 ee0=$(eeserial) crl0=$(crlnum)
 restart_at +5d
