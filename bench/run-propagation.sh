@@ -47,7 +47,7 @@ lib_setup
 for p in rsync rpki-client rtrclient stdbuf; do
 	command -v "$p" >/dev/null || fail "$p is missing (scripts/install-deps installs it)"
 done
-[ -x "$BIN/rtrd" ] && [ -x "$BIN/rpkipub-push" ] || fail "rtrd or rpkipub-push is missing: build first"
+{ [ -x "$BIN/rtrd" ] && [ -x "$BIN/rpkipub-push" ]; } || fail "rtrd or rpkipub-push is missing: build first"
 chmod 755 "$WORK"
 
 TIMER=/lib/systemd/system/rpki-client.timer

@@ -401,16 +401,14 @@ grep -qi "error" "$WORK/bird.log" && bad "BIRD logged an error: $(grep -i error 
 # way and the edge's takes its port.  The relying parties then see only
 # the edge (RRDP from nginx, rsync from the edge's rsyncd, the TA
 # certificate too) and must get exactly the same payloads.
-for p in nginx; do
-	command -v "$p" >/dev/null || [ -x "/usr/sbin/$p" ] || fail "$p is missing (scripts/install-deps installs it)"
-done
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+[ -x "$NGINX" ] || fail "nginx is missing (scripts/install-deps installs it)"
 if [ ! -x "$BIN/rrdpsync" ]; then	# until branch sync (issue 4) is merged
 	echo "# rrdpsync is not built on this branch yet: the edge step is skipped"
 	stop_daemon "$DAEMON_PID" && ok "rpkipubd stops cleanly" || bad "rpkipubd stop"
 	finish
 	exit
 fi
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 read -r EDGE_PORT SYNC_MPORT < <(free_ports 2 | paste -s -d ' ')
 EDGE=$WORK/edge
 EDGE_BASE=https://127.0.0.1:$EDGE_PORT/rrdp/
