@@ -7,6 +7,7 @@ and appends one line per event to --log ("EPOCH_SECONDS EVENT ..."):
   notify SERIAL          notification.xml fetched over https from the RRDP
                          listener (one keep-alive connection, every --poll
                          seconds) names a new serial
+  edge-notify SERIAL     the same for the edge node's copy (--edge-notify)
   json + ASN PREFIX MAX  the relying party's JSON file (checked every
                          --poll seconds, parsed when it changed) holds a
                          VRP it did not hold before ("-" when gone)
@@ -66,7 +67,7 @@ def vrp(asn, prefix, maxlen):
     return "%d %s %d" % (int(asn), ipaddress.ip_network(prefix), int(maxlen))
 
 
-def watch_notify(url, cafile, poll):
+def watch_notify(url, cafile, poll, name="notify"):
     u = re.match(r"https://([^/:]+)(?::(\d+))?(/.*)$", url)
     host, port, path = u.group(1), int(u.group(2) or 443), u.group(3)
     ctx = ssl.create_default_context(cafile=cafile)
@@ -84,9 +85,9 @@ def watch_notify(url, cafile, poll):
                 s = int(m.group(1))
                 if s != last:
                     if last is not None:
-                        event(t, "notify %d" % s)
+                        event(t, "%s %d" % (name, s))
                     else:
-                        ready("notify")
+                        ready(name)
                     last = s
         except (OSError, http.client.HTTPException):
             if conn is not None:
@@ -174,6 +175,7 @@ def watch_router(cmd):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--notify", required=True)
+    ap.add_argument("--edge-notify")
     ap.add_argument("--cafile", required=True)
     ap.add_argument("--json", required=True)
     ap.add_argument("--rtr", required=True, metavar="HOST:PORT")
@@ -184,7 +186,7 @@ def main():
     global LOG
     LOG = open(a.log, "a")
     host, port = a.rtr.rsplit(":", 1)
-    for name in ("notify", "json", "rtr", "router"):
+    for name in ("notify", "json", "rtr", "router") + (("edge-notify",) if a.edge_notify else ()):
         READY[name] = False
     threads = [
         threading.Thread(target=watch_notify, args=(a.notify, a.cafile, a.poll)),
@@ -192,6 +194,9 @@ def main():
         threading.Thread(target=watch_rtr, args=(host, int(port))),
         threading.Thread(target=watch_router, args=(a.router_cmd,)),
     ]
+    if a.edge_notify:
+        threads.append(threading.Thread(target=watch_notify,
+                                        args=(a.edge_notify, a.cafile, a.poll, "edge-notify")))
     for t in threads:
         t.daemon = True
         t.start()

@@ -3,6 +3,7 @@
 # "The propagation figure").  Never part of the tests.
 #
 #   bench/run-propagation.sh BIN_DIR [RUNS]        (RUNS: 5, or $RUNS)
+#   EDGE=1 bench/run-propagation.sh BIN_DIR [RUNS]  the same through an edge node
 #
 # The chain of tests/integration/test_e2e.sh (set up by the same code,
 # tests/integration/e2e_lib.sh), with short intervals: rpkipubd with
@@ -26,6 +27,12 @@
 # /lib/systemd/system/rpki-client.timer), rpki-client's run time as
 # measured here, rtrd's one-second file check (src/rtr/server.c), and
 # the router acting on Serial Notify (refresh 3600 s when it does not);
+# with EDGE=1 the relying party fetches from an edge node instead, as in
+# docs/DEPLOYMENT.md (rrdpsync --interval 1 following rpkipubd, nginx
+# serving its copy: the examples of docs/examples/edge/, as test_e2e runs
+# them; the CA's rpkiNotify names the edge), and stage (a2), the edge's
+# notification.xml holding the new serial, is added (computed with
+# rrdpsync's default --interval 60 and its +-10% jitter);
 # and once more with the timer drop-in of the deployment examples
 # (docs/examples/cache/rpki-client.timer.d/frequent.conf, every 10 min).
 #
@@ -52,7 +59,8 @@ chmod 755 "$WORK"
 
 TIMER=/lib/systemd/system/rpki-client.timer
 INTERVAL=1			# rrdp_interval of the measured chain
-read -r PORT APORT RRDP_PORT RSYNC_PORT RTR_PORT < <(free_ports 5 | paste -s -d ' ')
+EDGE=${EDGE:-0}
+read -r PORT APORT RRDP_PORT RSYNC_PORT RTR_PORT EDGE_PORT SYNC_MPORT < <(free_ports 7 | paste -s -d ' ')
 TLS=$WORK/tls
 CASTATE=$WORK/ca1
 CA=$CASTATE/ca
@@ -68,8 +76,41 @@ e2e_tls "$TLS"
 e2e_server "$WORK/server" "$PORT" "$APORT" "$RRDP_PORT" "$RSYNC_PORT" "$INTERVAL" "$TLS"
 ctl "$D" rsyncd-conf >"$WORK/module.conf" || fail "rpkipubctl rsyncd-conf failed"
 e2e_rsyncd rsyncd "$RSYNC_PORT" <"$WORK/module.conf"
-e2e_ca "$CASTATE" "$PUB" ca "$NOTIFY" --child --example
+RP_NOTIFY=$NOTIFY		# the notification the relying party follows
+EDGE_ARGS=()
+if [ "$EDGE" = 1 ]; then
+	# The edge node of docs/examples/edge/: rrdpsync (a round every
+	# second) and nginx in front of its copy.
+	[ -x "$BIN/rrdpsync" ] || fail "rrdpsync is missing: build first"
+	NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+	[ -x "$NGINX" ] || fail "nginx is missing (scripts/install-deps installs it)"
+	EDGE_DIR=$WORK/edge
+	RP_NOTIFY=https://127.0.0.1:$EDGE_PORT/rrdp/notification.xml
+	mkdir -p "$EDGE_DIR"
+	example_rrdpsync_edge "$WORK/rrdpsync.args" "$NOTIFY" "$TLS/ca.pem" \
+		"https://127.0.0.1:$EDGE_PORT/rrdp/" "$EDGE_DIR" "127.0.0.1:$SYNC_MPORT" 1
+	mapfile -t SYNC_ARGV <"$WORK/rrdpsync.args"
+	"${SYNC_ARGV[@]}" </dev/null >>"$WORK/rrdpsync.log" 2>&1 &
+	DAEMON_PIDS+=("$!")
+	example_nginx_edge "$WORK/edge-site.conf" "$EDGE_PORT" "$EDGE_DIR/rrdp" "$TLS"
+	nginx_conf edge-nginx "$WORK/edge-site.conf"
+	"$NGINX" -p "$WORK" -c "$WORK/edge-nginx.conf" -g "daemon off;" </dev/null \
+		>>"$WORK/edge-nginx-error.log" 2>&1 &
+	DAEMON_PIDS+=("$!")
+	for _ in $(seq 100); do port_open "$EDGE_PORT" && break; sleep 0.05; done
+	port_open "$EDGE_PORT" || fail "nginx (edge) does not listen: $(tail -3 "$WORK/edge-nginx-error.log")"
+	EDGE_ARGS=(--edge-notify "$RP_NOTIFY")
+fi
+e2e_ca "$CASTATE" "$PUB" ca "$RP_NOTIFY" --child --example
 publish "the test CA's tree"
+if [ "$EDGE" = 1 ]; then
+	for _ in $(seq 300); do
+		curl -sS --max-time 5 --cacert "$TLS/ca.pem" "$RP_NOTIFY" 2>/dev/null |
+			grep -q "serial=\"$(rrdp_serial)\"" && break
+		sleep 0.1
+	done
+	ok "the edge node (rrdpsync, nginx) serves serial $(rrdp_serial) at $RP_NOTIFY"
+fi
 
 # rpki-client back to back, as root dropping to _rpki-client (its
 # directories are its own).  The loop stops its running rpki-client when
@@ -101,7 +142,7 @@ DAEMON_PIDS+=("$!")
 for _ in $(seq 200); do port_open "$RTR_PORT" && break; sleep 0.05; done
 port_open "$RTR_PORT" || fail "rtrd does not listen on $RTR_PORT: $(tail -3 "$WORK/rtrd.log")"
 
-"$PY" "$SRC/bench/propwatch.py" --notify "$NOTIFY" --cafile "$TLS/ca.pem" --json "$RPC_OUT/json" \
+"$PY" "$SRC/bench/propwatch.py" --notify "$NOTIFY" "${EDGE_ARGS[@]}" --cafile "$TLS/ca.pem" --json "$RPC_OUT/json" \
 	--rtr "127.0.0.1:$RTR_PORT" --router-cmd "stdbuf -oL rtrclient -p tcp 127.0.0.1 $RTR_PORT" \
 	--log "$EVENTS" --poll 0.01 </dev/null >>"$WORK/propwatch.log" 2>&1 &
 DAEMON_PIDS+=("$!")
@@ -125,7 +166,10 @@ for ((i = 1; i <= RUNS; i++)); do
 	grep -q " router + $want\$" "$EVENTS" || fail "run $i: the router did not get $want within 60 s"
 	sdur=$(curl -sS --max-time 5 "http://127.0.0.1:$APORT/metrics" 2>/dev/null |
 		awk '$1 == "rpkipubd_rrdp_serial_duration_seconds" { print $2 }')
-	echo "$i ${sdur:-0}" >>"$WORK/serial-durations.txt"
+	rdur=
+	[ "$EDGE" = 1 ] && rdur=$(curl -sS --max-time 5 "http://127.0.0.1:$SYNC_MPORT/metrics" 2>/dev/null |
+		awk '$1 == "rrdpsync_last_round_duration_seconds" { print $2 }')
+	echo "$i ${sdur:-0} ${rdur:-0}" >>"$WORK/serial-durations.txt"
 	echo "# run $i: $want at the router (the serial took ${sdur:-?} s)"
 	# The next push lands at another phase of the intervals.
 	sleep "0.$((RANDOM % 10))$((RANDOM % 10))"
@@ -137,11 +181,13 @@ echo "# $invocation"
 echo "# $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)), load $(cut -d ' ' -f 1-3 /proc/loadavg)"
 echo "# rpki-client $(rpki-client -V 2>&1 | head -1 | awk '{print $NF}'), rtr-tools $(dpkg-query -W -f '${Version}' rtr-tools 2>/dev/null)"
 "$PY" - "$RUNLOG" "$EVENTS" "$RPCRUNS" "$TIMER" "$INTERVAL" "$WORK/serial-durations.txt" \
-	"$SRC/docs/examples/cache/rpki-client.timer.d/frequent.conf" <<'EOF'
+	"$SRC/docs/examples/cache/rpki-client.timer.d/frequent.conf" "$EDGE" <<'EOF'
 import re, statistics, sys
 
-runlog, events, rpcruns, timer, interval, sdurs, dropin = sys.argv[1:8]
+runlog, events, rpcruns, timer, interval, sdurs, dropin, edge = sys.argv[1:9]
+edge = edge == "1"
 sdur = [float(l.split()[1]) for l in open(sdurs)]
+rdur = [float(l.split()[2]) for l in open(sdurs)]
 interval = float(interval)
 ev = []
 for line in open(events):
@@ -153,8 +199,10 @@ for line in open(runlog):
     runs.append({"i": int(f[0]), "ts": float(f[1]), "t0": float(f[2]),
                  "before": int(f[3]), "vrp": " ".join(f[4:7])})
 
-STAGES = [("a", "new serial in notification.xml (https)"),
-          ("b", "rpki-client's JSON holds the VRP"),
+STAGES = [("a", "new serial in notification.xml (https)")]
+if edge:
+    STAGES.append(("a2", "the edge's notification.xml (rrdpsync, nginx)"))
+STAGES += [("b", "rpki-client's JSON holds the VRP"),
           ("c", "rtrd's Serial Notify (scripted router)"),
           ("d", "router (rtrclient) prints the VRP")]
 got = {k: [] for k, _ in STAGES}
@@ -167,6 +215,9 @@ for r in runs:
                 return t - r["t0"]
         return None
     got["a"].append(first(lambda w: w.startswith("notify ") and int(w.split()[1]) > r["before"]))
+    if edge:
+        got["a2"].append(first(lambda w: w.startswith("edge-notify ") and
+                               int(w.split()[1]) > r["before"]))
     got["b"].append(first(lambda w: w == "json + " + r["vrp"]))
     got["c"].append(first(lambda w: w == "rtr + " + r["vrp"]))
     got["d"].append(first(lambda w: w == "router + " + r["vrp"]))
@@ -182,8 +233,10 @@ def fmt(x):
     return "-" if x is None else "%.2f s" % x
 
 print()
-print("Measured, short intervals (rpkipubd rrdp_interval %g s, rpki-client back"
-      " to back, rtrd file check 1 s, router on Serial Notify), %d runs;" % (interval, len(runs)))
+print("Measured, short intervals (rpkipubd rrdp_interval %g s,%s rpki-client back"
+      " to back, rtrd file check 1 s, router on Serial Notify), %d runs;"
+      % (interval, " an edge node with rrdpsync --interval 1 and nginx," if edge else "",
+         len(runs)))
 print("time from `rpkipub-push sync` returning (the sync itself took median %.2f s):"
       % statistics.median(push))
 print()
@@ -259,6 +312,7 @@ def waits(period, rnd, acc):
     return mean, median, period + rnd + acc
 
 RRDP_DEFAULT = 60.0		# rpkipubd rrdp_interval default (rpkipubctl --help)
+SYNC_DEFAULT, SYNC_JITTER = 60.0, 0.1	# rrdpsync --interval default and jitter (--help)
 RTRD_TICK = 1.0			# rtrd's file check (src/rtr/server.c, 1 s timerfd)
 REFRESH = 3600.0		# rtrd --refresh default: a router that ignores Notify
 def gaps(x, y):
@@ -289,6 +343,12 @@ def table(title, files):
     best = [serial, rpc_med, load, router]
     typ = [RRDP_DEFAULT / 2 + serial, mean_wait + rpc_med, RTRD_TICK / 2 + load, router]
     worst = [RRDP_DEFAULT + serial_max, worst_wait + rpc_max, RTRD_TICK + load, router_max]
+    if edge:
+        # Rounds every interval +- jitter: a serial waits 0 / about half
+        # an interval / the longest gap, then one round.
+        best.insert(1, statistics.median(rdur))
+        typ.insert(1, SYNC_DEFAULT / 2 + statistics.median(rdur))
+        worst.insert(1, SYNC_DEFAULT * (1 + SYNC_JITTER) + max(rdur))
     print()
     print("COMPUTED (not measured), %s: rpkipubd rrdp_interval %g s (default);"
           " rpki-client started by %s (OnCalendar=%s, RandomizedDelaySec=%g s,"
@@ -306,6 +366,12 @@ def table(title, files):
           % (RRDP_DEFAULT, RRDP_DEFAULT / 2, RRDP_DEFAULT))
     print("      plus the serial's cost (rpkipubd_rrdp_serial_duration_seconds here:"
           " median %.3f s, max %.3f s)" % (serial, serial_max))
+    if edge:
+        print("  (a2) the wait for rrdpsync's next round (--interval %g, +-%d%%): 0 / %g / %g s,"
+              % (SYNC_DEFAULT, SYNC_JITTER * 100, SYNC_DEFAULT / 2,
+                 SYNC_DEFAULT * (1 + SYNC_JITTER)))
+        print("      plus the round (rrdpsync_last_round_duration_seconds here: median %.3f s,"
+              " max %.3f s)" % (statistics.median(rdur), max(rdur)))
     print("  (b) the wait for the next rpki-client start: 0 / mean %s (median %s) / %s"
           % (hm(mean_wait), hm(median_wait), hm(worst_wait)))
     print("      (the longest gap between two starts is %g + %g s, plus AccuracySec),"
