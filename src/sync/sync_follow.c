@@ -244,6 +244,28 @@ path_join(const char *a, const char *b)
 	return buf_str(&p);
 }
 
+/*
+ * The last success of an earlier run, from its status file: a cron job's
+ * failing round must still say when the copy was last current.
+ */
+static time_t
+status_last_success(const char *path)
+{
+	char		*data, *at;
+	size_t		 len;
+	long long	 v;
+
+	if (path == NULL || access(path, F_OK) == -1 ||
+	    (data = file_read(path, 64 * 1024, &len)) == NULL)
+		return 0;
+	v = 0;
+	if ((at = strstr(data, "\"last_success\": ")) == NULL ||
+	    sscanf(at + 16, "%lld", &v) != 1 || v < 0)
+		v = 0;
+	free(data);
+	return (time_t)v;
+}
+
 struct sync *
 sync_open(const struct sync_config *cfg, char *err, size_t errlen)
 {
@@ -301,6 +323,8 @@ sync_open(const struct sync_config *cfg, char *err, size_t errlen)
 	memcpy(s->stats.session, s->state.session, sizeof(s->stats.session));
 	s->stats.serial = s->state.serial;
 	s->stats.deltas_listed = s->state.ndeltas;
+	s->stats.started = time(NULL);
+	s->stats.last_success = status_last_success(cfg->status_file);
 	free(lock);
 	free(corrupt);
 	return s;
@@ -824,7 +848,11 @@ json_str(struct buf *b, const char *s)
 	buf_addc(b, '"');
 }
 
-/* The status file (written to a temporary name and renamed). */
+/*
+ * The status file: the state of the copy and of the last round, then
+ * this process's counters (the metrics).  Written to a temporary name
+ * and renamed.
+ */
 static void
 status_write(struct sync *s)
 {
@@ -849,25 +877,29 @@ status_write(struct sync *s)
 	else
 		buf_adds(&b, "null");
 	buf_printf(&b, ",\n  \"serial\": %lld,\n  \"deltas_listed\": %llu,\n"
-	    "  \"last_attempt\": %lld,\n  \"last_success\": %lld,\n"
-	    "  \"last_duration_seconds\": %.3f,\n  \"current\": %s,\n"
-	    "  \"last_error\": ", (long long)st.serial,
-	    (unsigned long long)st.deltas_listed, (long long)st.last_attempt,
-	    (long long)st.last_success, st.last_duration,
+	    "  \"current\": %s,\n  \"last_attempt\": %lld,\n"
+	    "  \"last_success\": %lld,\n  \"last_duration_seconds\": %.3f,\n"
+	    "  \"last_round\": ", (long long)st.serial,
+	    (unsigned long long)st.deltas_listed,
 	    st.last_fault == SYNC_FAULT_NONE && st.last_success > 0 ?
-	    "true" : "false");
+	    "true" : "false", (long long)st.last_attempt,
+	    (long long)st.last_success, st.last_duration);
+	json_str(&b, st.last_round);
+	buf_adds(&b, ",\n  \"last_error\": ");
 	if (st.last_fault != SYNC_FAULT_NONE) {
 		json_str(&b, st.last_error);
 		buf_adds(&b, ",\n  \"last_error_kind\": ");
 		json_str(&b, sync_fault_name(st.last_fault));
 	} else
 		buf_adds(&b, "null");
-	buf_printf(&b, ",\n  \"rounds\": %llu,\n  \"failures\": %llu,\n"
-	    "  \"not_modified\": %llu,\n  \"snapshots_applied\": %llu,\n"
-	    "  \"deltas_applied\": %llu,\n  \"rfc9697_desyncs\": %llu,\n"
-	    "  \"regressions\": %llu,\n  \"files_fetched\": %llu,\n"
-	    "  \"bytes_fetched\": %llu,\n  \"files_removed\": %llu\n}\n",
-	    (unsigned long long)st.rounds, (unsigned long long)failures,
+	buf_printf(&b, ",\n  \"since_start\": {\n    \"started\": %lld,\n"
+	    "    \"rounds\": %llu,\n    \"failures\": %llu,\n"
+	    "    \"not_modified\": %llu,\n    \"snapshots_applied\": %llu,\n"
+	    "    \"deltas_applied\": %llu,\n    \"rfc9697_desyncs\": %llu,\n"
+	    "    \"regressions\": %llu,\n    \"files_fetched\": %llu,\n"
+	    "    \"bytes_fetched\": %llu,\n    \"files_removed\": %llu\n  }\n}\n",
+	    (long long)st.started, (unsigned long long)st.rounds,
+	    (unsigned long long)failures,
 	    (unsigned long long)st.not_modified,
 	    (unsigned long long)st.snapshots_applied,
 	    (unsigned long long)st.deltas_applied,
@@ -915,11 +947,17 @@ round_log(struct round *r, const char *fetched, double secs)
 
 	if (r->mode == TREE_KEEP)
 		snprintf(tree, sizeof(tree), "rsync tree unchanged");
-	else if (r->applied_last > 0)
+	else if (r->applied_last > r->applied_first)
 		snprintf(tree, sizeof(tree), "applied deltas %lld-%lld to the "
 		    "rsync tree %s (%llu objects written, %llu withdrawn)",
 		    (long long)r->applied_first, (long long)r->applied_last,
 		    r->tree_name, (unsigned long long)r->put,
+		    (unsigned long long)r->withdrawn);
+	else if (r->applied_last > 0)
+		snprintf(tree, sizeof(tree), "applied delta %lld to the rsync "
+		    "tree %s (%llu objects written, %llu withdrawn)",
+		    (long long)r->applied_last, r->tree_name,
+		    (unsigned long long)r->put,
 		    (unsigned long long)r->withdrawn);
 	else
 		snprintf(tree, sizeof(tree), "applied the snapshot%s: rsync "
@@ -1071,7 +1109,20 @@ sync_round(struct sync *s, volatile sig_atomic_t *stop, char *err,
 		s->stats.last_success = time(NULL);
 		s->stats.last_fault = SYNC_FAULT_NONE;
 		s->stats.last_error[0] = '\0';
+		if (r.mode == TREE_SNAPSHOT)
+			snprintf(s->stats.last_round, sizeof(s->stats.last_round),
+			    "snapshot %lld (%s)", (long long)s->state.serial,
+			    sync_reason_name(r.d.reason));
+		else if (r.applied_last > 0)
+			snprintf(s->stats.last_round, sizeof(s->stats.last_round),
+			    "deltas %lld-%lld", (long long)r.applied_first,
+			    (long long)r.applied_last);
+		else
+			snprintf(s->stats.last_round, sizeof(s->stats.last_round),
+			    "%s", got == 1 ? "not modified" : "unchanged");
 	} else {
+		snprintf(s->stats.last_round, sizeof(s->stats.last_round),
+		    "failed (%s)", sync_fault_name(r.fault));
 		s->stats.failures[r.fault]++;
 		s->stats.last_fault = r.fault;
 		snprintf(s->stats.last_error, sizeof(s->stats.last_error), "%s",

@@ -128,12 +128,13 @@ struct sync_stats {
 	char		session[RRDP_SESSION_LEN + 1];
 	int64_t		serial;
 	uint64_t	deltas_listed;
-	uint64_t	objects;	/* in the rsync tree, when known */
+	time_t		started;
 	time_t		last_attempt;
 	time_t		last_success;
 	double		last_duration;
 	enum sync_fault	last_fault;	/* NONE after a success */
 	char		last_error[1024];
+	char		last_round[128];	/* what it applied */
 };
 
 struct sync;
