@@ -26,6 +26,7 @@
 #define HTTP_BUFFER	(512L * 1024)
 
 struct xfer {
+	char			 curl_err[CURL_ERROR_SIZE];
 	const struct http_get	*g;
 	struct http_result	*res;
 	CURL			*c;
@@ -270,6 +271,7 @@ curl_fault(CURLcode cc)
 static CURLcode
 perform(struct xfer *x, const char *url, struct curl_slist *hdrs)
 {
+	x->curl_err[0] = '\0';
 	x->begun = x->stop = x->bad_coding = x->too_big = 0;
 	x->dropped = 0;
 	x->coding[0] = '\0';
@@ -304,6 +306,7 @@ http_get(const struct http_get *g, struct http_result *res, char *err,
 	curl_easy_setopt(x.c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(x.c, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(x.c, CURLOPT_BUFFERSIZE, HTTP_BUFFER);
+	curl_easy_setopt(x.c, CURLOPT_ERRORBUFFER, x.curl_err);
 	if (g->connect_timeout > 0)
 		curl_easy_setopt(x.c, CURLOPT_CONNECTTIMEOUT, g->connect_timeout);
 	if (g->timeout > 0)
@@ -355,9 +358,10 @@ http_get(const struct http_get *g, struct http_result *res, char *err,
 			goto out;
 		}
 		if (cc != CURLE_OK) {
+			/* libcurl's own words say more than its error name. */
 			res->fault = curl_fault(cc);
-			snprintf(err, errlen, "%s: %s", url,
-			    curl_easy_strerror(cc));
+			snprintf(err, errlen, "%s: %s", url, x.curl_err[0] != '\0' ?
+			    x.curl_err : curl_easy_strerror(cc));
 			goto out;
 		}
 		if (status != 301 && status != 302 && status != 303 &&

@@ -155,6 +155,18 @@ wfile_free(struct wfile *w)
 	w->buf = NULL;
 }
 
+/* rmdir dir and up to levels - 1 of its parents while they are empty. */
+static void
+rmdir_empty(const char *dir, int levels)
+{
+	char	*p = xstrdup(dir), *slash;
+
+	while (levels-- > 0 && rmdir(p) == 0 &&
+	    (slash = strrchr(p, '/')) != NULL && slash != p)
+		*slash = '\0';
+	free(p);
+}
+
 /* ---- one file's pipeline ---- */
 
 struct pipe {
@@ -366,6 +378,26 @@ http_fault(const struct http_result *res)
 	}
 }
 
+/*
+ * The one-line reason of a failed GET of what: the RFC's rule first
+ * when there is one (a redirect to another origin), the options that
+ * set a limit when one was reached.  Written into buf, returned.
+ */
+static const char *
+http_reason(const struct sync_http *h, const char *what,
+    const struct http_result *res, const char *herr, char *buf, size_t len)
+{
+	if (res->fault == HTTP_FAULT_REDIRECT && strncmp(herr, "RFC ", 4) == 0)
+		snprintf(buf, len, "%s (%s)", herr, what);
+	else if (res->fault == HTTP_FAULT_TIMEOUT)
+		snprintf(buf, len, "%s: GET %s (--timeout %ld s, --stall-timeout "
+		    "%ld s, --connect-timeout %ld s)", what, herr, h->timeout,
+		    h->stall_timeout, h->connect_timeout);
+	else
+		snprintf(buf, len, "%s: GET %s", what, herr);
+	return buf;
+}
+
 /* Section of RFC 8182 that says the file's hash must match. */
 static const char *
 hash_section(enum rrdp_kind kind)
@@ -440,8 +472,8 @@ sync_fetch_file(const struct sync_http *h, const struct sync_fetch *f,
 	}
 	if (r == -1) {
 		if (res.fault != HTTP_FAULT_CALLER)
-			pipe_fail(&p, http_fault(&res), "%s: GET %s", f->what,
-			    herr);
+			pipe_fail(&p, http_fault(&res), "%s", http_reason(h,
+			    f->what, &res, herr, err, errlen));
 		goto out;
 	}
 	if (p.gunzip != NULL && sync_gunzip_finish(p.gunzip) == -1) {
@@ -483,6 +515,7 @@ sync_fetch_file(const struct sync_http *h, const struct sync_fetch *f,
 	if (rc == -1) {
 		wfile_abandon(&p.xml);
 		wfile_abandon(&p.gz);
+		rmdir_empty(f->dir, 3);
 		*fault = p.fault;
 		snprintf(err, errlen, "%s", p.err);
 	} else
@@ -632,7 +665,7 @@ sync_fetch_notification(const struct sync_http *h, const char *url,
 			    sync_gunzip_error(b.gunzip));
 		} else {
 			*fault = http_fault(res);
-			snprintf(err, errlen, "notification: GET %s", herr);
+			http_reason(h, "notification", res, herr, err, errlen);
 		}
 		goto out;
 	}

@@ -408,6 +408,9 @@ struct round {
 	uint64_t			 files, bytes, gzip_files;
 	uint64_t			 put, withdrawn, skipped;
 	int64_t				 applied_first, applied_last;
+	char				**fetched;	/* rels, this round */
+	size_t				 nfetched;
+	int				 committing;
 };
 
 static void	round_fail(struct round *, enum sync_fault, const char *, ...)
@@ -552,6 +555,9 @@ one_file(struct round *r, const struct sync_file *f, enum rrdp_kind kind,
 	}
 	r->files++;
 	r->bytes += st.wire_bytes;
+	r->fetched = xrealloc(r->fetched, (r->nfetched + 1) *
+	    sizeof(*r->fetched));
+	r->fetched[r->nfetched++] = xstrdup(f->rel);
 	if (st.gzip)
 		r->gzip_files++;
 	rc = 0;
@@ -744,15 +750,18 @@ round_commit(struct round *r, time_t now)
 	struct stat		 a, b;
 	int			 same_fs, rc = -1;
 
+	r->committing = 1;
 	if (r->worker != NULL)
 		t = sync_tree_stop(r->worker);
 	r->worker = NULL;
 	if (r->mode != TREE_KEEP && t == NULL) {
+		r->committing = 0;
 		round_fail(r, SYNC_FAULT_LOCAL, "rsync tree %s failed",
 		    r->tree_name);
 		return -1;
 	}
 	if (stopped(r)) {
+		r->committing = 0;
 		rsync_tree_free(t);
 		return -1;
 	}
@@ -798,6 +807,36 @@ round_commit(struct round *r, time_t now)
 		rc = 0;
 	buf_free(&notif);
 	return rc;
+}
+
+/*
+ * A failed round leaves no trace: the files it fetched (complete and
+ * checked, but listed by no notification) are removed with their
+ * directories, so the copy is exactly what it was.
+ */
+static void
+round_undo(struct round *r)
+{
+	const char	*base = r->s->cfg.rrdp_dir;
+	struct buf	 p;
+	size_t		 i, blen = strlen(base);
+	char		*slash;
+
+	for (i = 0; i < r->nfetched; i++) {
+		buf_init(&p);
+		buf_printf(&p, "%s/%s.gz", base, r->fetched[i]);
+		unlink(buf_str(&p));
+		p.len -= 3;
+		unlink(buf_str(&p));
+		while ((slash = strrchr(buf_str(&p), '/')) != NULL &&
+		    (size_t)(slash - (char *)p.data) > blen) {
+			*slash = '\0';
+			p.len = (size_t)(slash - (char *)p.data);
+			if (rmdir(buf_str(&p)) == -1)
+				break;
+		}
+		buf_free(&p);
+	}
 }
 
 /* The notification the state was made from (for a 304). */
@@ -994,10 +1033,6 @@ sync_round(struct sync *s, volatile sig_atomic_t *stop, char *err,
 	r.stop = stop;
 	r.n = &n;
 	s->http.stop = stop;
-	pthread_mutex_lock(&s->mtx);
-	s->stats.rounds++;
-	s->stats.last_attempt = now;
-	pthread_mutex_unlock(&s->mtx);
 
 	/* 1. The notification, conditional when there is a copy of it. */
 	got = sync_fetch_notification(&s->http, s->cfg.source,
@@ -1090,7 +1125,15 @@ sync_round(struct sync *s, volatile sig_atomic_t *stop, char *err,
  out:
 	if (r.worker != NULL)
 		rsync_tree_free(sync_tree_stop(r.worker));
+	if (rc == -1 && !r.committing)
+		round_undo(&r);
+	for (size_t i = 0; i < r.nfetched; i++)
+		free(r.fetched[i]);
+	free(r.fetched);
 	pthread_mutex_lock(&s->mtx);
+	/* Counted when done: the metric says a round is complete. */
+	s->stats.rounds++;
+	s->stats.last_attempt = now;
 	s->stats.last_duration = elapsed(&t0);
 	s->stats.files_fetched += r.files;
 	s->stats.bytes_fetched += r.bytes;

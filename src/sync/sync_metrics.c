@@ -38,8 +38,8 @@ sync_metrics_render(struct buf *b, struct sync *s)
 	size_t			i;
 
 	sync_get_stats(s, &st);
-	counter(b, "rrdpsync_rounds_total", "Rounds run (one notification "
-	    "fetch each).", st.rounds);
+	counter(b, "rrdpsync_rounds_total", "Rounds completed (one "
+	    "notification fetch each), failed or not.", st.rounds);
 	buf_adds(b, "# HELP rrdpsync_failures_total Rounds that left the "
 	    "local copy unchanged, by reason.\n"
 	    "# TYPE rrdpsync_failures_total counter\n");

@@ -9,8 +9,9 @@ tests, optionally broken in one named way.
 
 OUT gets notification.xml, SERIAL/snapshot.xml and SERIAL/delta.xml for
 the listed deltas, each URI BASE + the path below OUT (the layout of the
-example in RFC 9697 section 3.1).  The history is deterministic: delta s
-publishes ca/o<s>.roa (no hash: new), replaces ca/manifest.mft (with the
+example in RFC 9697 section 3.1).  The history is deterministic: delta 1
+publishes 40 objects under ca/base/ (so the snapshot outweighs the
+deltas listed, RFC 8182 section 3.3.2); delta s publishes ca/o<s>.roa (no hash: new), replaces ca/manifest.mft (with the
 hash of its content at s - 1; delta 1 creates it), and every third
 serial withdraws ca/o<s-2>.roa.  The snapshot of serial N holds the
 result.  Objects are pseudo-random bytes derived from name and serial,
@@ -57,6 +58,13 @@ def history(last, mutate):
     deltas = {}
     for s in range(1, last + 1):
         elems = []
+        if s == 1:
+            # A base the snapshot always holds, so that it outweighs the
+            # deltas listed (RFC 8182 section 3.3.2).
+            for k in range(40):
+                name = RSYNC + "base/b%02d.cer" % k
+                state[name] = obj(name, 0)
+                elems.append(("publish", name, None, state[name]))
         new = RSYNC + "o%d.roa" % s
         data = obj(new, s, mutated=(mutate is not None and s == mutate))
         elems.append(("publish", new, None, data))
@@ -83,7 +91,8 @@ def root(kind, session, serial):
 def prolog(which, a):
     text = ""
     if a.doctype == which:
-        text += DOCTYPE % which
+        text += DOCTYPE % ("notification" if which == "notification" else
+                           "snapshot" if which == "snapshot" else "delta")
     if a.entity_bomb == which:
         text += BOMB
     return text
