@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,13 @@
 #define PROGRESS_AFTER	1.0
 #define PROGRESS_EVERY	0.25
 #define ERR_LEN		1024
+/*
+ * The decoded XML goes from the thread that receives and inflates the
+ * body to a thread of its own that writes the file, hashes and parses:
+ * in buffers of PARSE_BUF bytes, PARSE_BUFS of them at most in flight.
+ */
+#define PARSE_BUF	(256 * 1024)
+#define PARSE_BUFS	8
 
 static const char *const fault_names[SYNC_FAULT_COUNT] = {
 	"none", "http", "timeout", "redirect", "origin", "limit", "gzip",
@@ -169,7 +177,33 @@ rmdir_empty(const char *dir, int levels)
 
 /* ---- one file's pipeline ---- */
 
+/*
+ * The parse stage: a thread taking decoded buffers in order (filled,
+ * a FIFO) and giving them back empty (spare).  It has its own error,
+ * which the receiving side sees through failed and takes after the
+ * thread is joined.
+ */
+struct stage {
+	pthread_t		 thread;
+	pthread_mutex_t		 mtx;
+	pthread_cond_t		 cv;
+	uint8_t			*bufs[PARSE_BUFS];
+	size_t			 lens[PARSE_BUFS];
+	size_t			 filled[PARSE_BUFS];	/* ring of indexes */
+	size_t			 head, nfilled;
+	size_t			 spare[PARSE_BUFS];	/* stack of indexes */
+	size_t			 nspare;
+	size_t			 cur;			/* being filled */
+	int			 have_cur;
+	int			 closing;
+	int			 running;
+	int			 failed;		/* under mtx */
+	enum sync_fault		 fault;
+	char			 err[ERR_LEN];
+};
+
 struct pipe {
+	struct stage		 stage;
 	const struct sync_http	*http;
 	const struct sync_fetch	*f;
 	struct sync_fetch_stats	*stats;
@@ -215,37 +249,201 @@ since(const struct timespec *t0)
 	    (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-/* Decoded XML: to the file and the parser. */
-static int
-pipe_xml(void *arg, const uint8_t *d, size_t n)
+static const char *
+limit_option(const struct sync_fetch *f)
 {
-	struct pipe	*p = arg;
+	return f->limit_option != NULL ? f->limit_option : "a size limit";
+}
+
+/* Record the parse stage's first error (on its thread). */
+static void	stage_fail(struct pipe *, enum sync_fault, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+
+static void
+stage_fail(struct pipe *p, enum sync_fault fault, const char *fmt, ...)
+{
+	va_list	ap;
+
+	pthread_mutex_lock(&p->stage.mtx);
+	if (!p->stage.failed) {
+		p->stage.failed = 1;
+		p->stage.fault = fault;
+		va_start(ap, fmt);
+		vsnprintf(p->stage.err, sizeof(p->stage.err), fmt, ap);
+		va_end(ap);
+	}
+	pthread_mutex_unlock(&p->stage.mtx);
+}
+
+/* Decoded XML on the parse thread: to the file and the parser. */
+static void
+parse_chunk(struct pipe *p, const uint8_t *d, size_t n)
+{
 	const char	*why;
 
-	if (n > p->f->max_size - p->stats->xml_bytes) {
-		pipe_fail(p, SYNC_FAULT_LIMIT, "%s (%s): larger than the limit "
-		    "of %llu bytes", p->f->what, p->f->url,
-		    (unsigned long long)p->f->max_size);
-		return -1;
-	}
-	p->stats->xml_bytes += n;
 	wfile_add(&p->xml, d, n);
 	if (p->xml.err != 0) {
-		pipe_fail(p, SYNC_FAULT_LOCAL, "%s: write: %s", p->xml.tmp,
+		stage_fail(p, SYNC_FAULT_LOCAL, "%s: write: %s", p->xml.tmp,
 		    strerror(p->xml.err));
-		return -1;
+		return;
 	}
 	if (rrdp_content_feed(p->content, d, n) == -1) {
 		why = rrdp_content_error(p->content);
 		/* A callback that stopped the parse has its own reason. */
 		if (strstr(why, "processing of <") != NULL)
-			pipe_fail(p, SYNC_FAULT_NONE, "%s", why);
+			stage_fail(p, SYNC_FAULT_NONE, "%s", why);
 		else
-			pipe_fail(p, SYNC_FAULT_XML, "%s (%s): %s", p->f->what,
+			stage_fail(p, SYNC_FAULT_XML, "%s (%s): %s", p->f->what,
 			    p->f->url, why);
-		return -1;
+	}
+}
+
+static void *
+stage_thread(void *arg)
+{
+	struct pipe	*p = arg;
+	struct stage	*st = &p->stage;
+	size_t		 i;
+	int		 failed = 0;
+
+	pthread_mutex_lock(&st->mtx);
+	for (;;) {
+		while (st->nfilled == 0 && !st->closing)
+			pthread_cond_wait(&st->cv, &st->mtx);
+		if (st->nfilled == 0)
+			break;
+		i = st->filled[st->head];
+		st->head = (st->head + 1) % PARSE_BUFS;
+		st->nfilled--;
+		pthread_mutex_unlock(&st->mtx);
+		/* After a failure the rest is drained, not parsed. */
+		if (!failed) {
+			parse_chunk(p, st->bufs[i], st->lens[i]);
+			pthread_mutex_lock(&st->mtx);
+			failed = st->failed;
+			pthread_mutex_unlock(&st->mtx);
+		}
+		pthread_mutex_lock(&st->mtx);
+		st->spare[st->nspare++] = i;
+		pthread_cond_broadcast(&st->cv);
+	}
+	pthread_mutex_unlock(&st->mtx);
+	return NULL;
+}
+
+static void
+stage_start(struct pipe *p)
+{
+	struct stage	*st = &p->stage;
+	size_t		 i;
+
+	pthread_mutex_init(&st->mtx, NULL);
+	pthread_cond_init(&st->cv, NULL);
+	for (i = 0; i < PARSE_BUFS; i++) {
+		st->bufs[i] = xmalloc(PARSE_BUF);
+		st->spare[st->nspare++] = i;
+	}
+	if (pthread_create(&st->thread, NULL, stage_thread, p) != 0)
+		fatalx("cannot start the parse thread");
+	st->running = 1;
+}
+
+/* Hand the buffer being filled to the parse thread. */
+static void
+stage_push(struct stage *st)
+{
+	if (!st->have_cur)
+		return;
+	pthread_mutex_lock(&st->mtx);
+	st->filled[(st->head + st->nfilled) % PARSE_BUFS] = st->cur;
+	st->nfilled++;
+	st->have_cur = 0;
+	pthread_cond_broadcast(&st->cv);
+	pthread_mutex_unlock(&st->mtx);
+}
+
+/* Has the parse stage failed?  (The receiving side then stops.) */
+static int
+stage_failed(struct stage *st)
+{
+	int	f;
+
+	pthread_mutex_lock(&st->mtx);
+	f = st->failed;
+	pthread_mutex_unlock(&st->mtx);
+	return f;
+}
+
+/* Queue decoded bytes: copied into buffers, each handed over full. */
+static int
+stage_add(struct pipe *p, const uint8_t *d, size_t n)
+{
+	struct stage	*st = &p->stage;
+	size_t		 k;
+
+	while (n > 0) {
+		if (!st->have_cur) {
+			pthread_mutex_lock(&st->mtx);
+			while (st->nspare == 0)
+				pthread_cond_wait(&st->cv, &st->mtx);
+			st->cur = st->spare[--st->nspare];
+			st->lens[st->cur] = 0;
+			st->have_cur = 1;
+			if (st->failed) {
+				pthread_mutex_unlock(&st->mtx);
+				return -1;
+			}
+			pthread_mutex_unlock(&st->mtx);
+		}
+		k = PARSE_BUF - st->lens[st->cur];
+		if (k > n)
+			k = n;
+		memcpy(st->bufs[st->cur] + st->lens[st->cur], d, k);
+		st->lens[st->cur] += k;
+		d += k;
+		n -= k;
+		if (st->lens[st->cur] == PARSE_BUF)
+			stage_push(st);
 	}
 	return 0;
+}
+
+/* Everything queued parsed; the thread joined.  NULL-safe state. */
+static void
+stage_stop(struct pipe *p)
+{
+	struct stage	*st = &p->stage;
+	size_t		 i;
+
+	if (!st->running)
+		return;
+	stage_push(st);
+	pthread_mutex_lock(&st->mtx);
+	st->closing = 1;
+	pthread_cond_broadcast(&st->cv);
+	pthread_mutex_unlock(&st->mtx);
+	pthread_join(st->thread, NULL);
+	st->running = 0;
+	for (i = 0; i < PARSE_BUFS; i++)
+		free(st->bufs[i]);
+	pthread_mutex_destroy(&st->mtx);
+	pthread_cond_destroy(&st->cv);
+}
+
+/* Decoded XML on the receiving side: bounded, then to the parse stage. */
+static int
+pipe_xml(void *arg, const uint8_t *d, size_t n)
+{
+	struct pipe	*p = arg;
+
+	if (n > p->f->max_size - p->stats->xml_bytes) {
+		pipe_fail(p, SYNC_FAULT_LIMIT, "%s (%s): larger than the limit "
+		    "of %llu bytes (%s)", p->f->what, p->f->url,
+		    (unsigned long long)p->f->max_size, limit_option(p->f));
+		return -1;
+	}
+	p->stats->xml_bytes += n;
+	return stage_add(p, d, n);
 }
 
 /* A plain body's bytes through deflate into the twin. */
@@ -314,8 +512,12 @@ pipe_data(void *arg, const uint8_t *d, size_t n)
 	if (sync_gunzip_feed(p->gunzip, d, n) == -1) {
 		if (!p->failed)
 			pipe_fail(p, sync_gunzip_over_limit(p->gunzip) ?
-			    SYNC_FAULT_LIMIT : SYNC_FAULT_GZIP, "%s (%s): %s",
-			    p->f->what, p->f->url, sync_gunzip_error(p->gunzip));
+			    SYNC_FAULT_LIMIT : SYNC_FAULT_GZIP, "%s (%s): %s%s%s%s",
+			    p->f->what, p->f->url, sync_gunzip_error(p->gunzip),
+			    sync_gunzip_over_limit(p->gunzip) ? " (" : "",
+			    sync_gunzip_over_limit(p->gunzip) ?
+			    limit_option(p->f) : "",
+			    sync_gunzip_over_limit(p->gunzip) ? ")" : "");
 		return -1;
 	}
 	return 0;
@@ -342,6 +544,8 @@ pipe_progress(void *arg, uint64_t now, int64_t total)
 		    p->f->what);
 		return -1;
 	}
+	if (stage_failed(&p->stage))
+		return -1;
 	if (!p->http->progress)
 		return 0;
 	t = since(&p->t0);
@@ -455,6 +659,7 @@ sync_fetch_file(const struct sync_http *h, const struct sync_fetch *f,
 	}
 	p.content = rrdp_content_new(f->kind, f->session, f->serial, f->cb,
 	    f->cbarg);
+	stage_start(&p);
 	http_request(&g, h, f->url);
 	/* gzip adds a few bytes per 16 KB block to incompressible data. */
 	g.max_bytes = f->max_size + f->max_size / 64 + 4096;
@@ -465,20 +670,31 @@ sync_fetch_file(const struct sync_http *h, const struct sync_fetch *f,
 	r = http_get(&g, &res, herr, sizeof(herr));
 	if (p.printed)
 		fprintf(stderr, "\r\033[K");
+	/* The parse stage's error, if any, is the cause of everything. */
+	if (r == 0 && p.gunzip != NULL && sync_gunzip_finish(p.gunzip) == -1)
+		pipe_fail(&p, SYNC_FAULT_GZIP, "%s (%s): %s", f->what, f->url,
+		    sync_gunzip_error(p.gunzip));
+	stage_stop(&p);
+	if (p.stage.failed) {
+		p.failed = 0;
+		pipe_fail(&p, p.stage.fault, "%s", p.stage.err);
+		goto out;
+	}
+	if (p.failed)
+		goto out;
 	if (r == 1) {
 		pipe_fail(&p, SYNC_FAULT_HTTP, "%s: GET %s: 304 Not Modified "
 		    "to an unconditional request", f->what, f->url);
 		goto out;
 	}
 	if (r == -1) {
-		if (res.fault != HTTP_FAULT_CALLER)
+		if (res.fault == HTTP_FAULT_LIMIT)
+			pipe_fail(&p, SYNC_FAULT_LIMIT, "%s (%s): larger than the "
+			    "limit of %llu bytes (%s)", f->what, f->url,
+			    (unsigned long long)f->max_size, limit_option(f));
+		else if (res.fault != HTTP_FAULT_CALLER)
 			pipe_fail(&p, http_fault(&res), "%s", http_reason(h,
 			    f->what, &res, herr, err, errlen));
-		goto out;
-	}
-	if (p.gunzip != NULL && sync_gunzip_finish(p.gunzip) == -1) {
-		pipe_fail(&p, SYNC_FAULT_GZIP, "%s (%s): %s", f->what, f->url,
-		    sync_gunzip_error(p.gunzip));
 		goto out;
 	}
 	if (p.deflating && pipe_deflate(&p, NULL, 0, Z_FINISH) == -1)
@@ -512,6 +728,7 @@ sync_fetch_file(const struct sync_http *h, const struct sync_fetch *f,
 	}
 	rc = 0;
  out:
+	stage_stop(&p);
 	if (rc == -1) {
 		wfile_abandon(&p.xml);
 		wfile_abandon(&p.gz);

@@ -75,6 +75,7 @@ struct sync_fetch {
 	const char	*dir;		/* made if missing */
 	const char	*name;		/* "snapshot.xml" or "delta.xml" */
 	uint64_t	 max_size;	/* decoded bytes at most */
+	const char	*limit_option;	/* that sets it, for messages */
 	rrdp_elem_cb	 cb;		/* each object, or NULL */
 	void		*cbarg;
 };

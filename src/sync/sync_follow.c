@@ -408,6 +408,9 @@ struct round {
 	uint64_t			 files, bytes, gzip_files;
 	uint64_t			 put, withdrawn, skipped;
 	int64_t				 applied_first, applied_last;
+	/* where the time went (the round's log line) */
+	double				 t_files, t_tree_wait, t_commit;
+	double				 fetch_cpu, tree_cpu;
 	char				**fetched;	/* rels, this round */
 	size_t				 nfetched;
 	int				 committing;
@@ -525,6 +528,8 @@ one_file(struct round *r, const struct sync_file *f, enum rrdp_kind kind,
 	fx.hash = f->hash;
 	fx.max_size = kind == RRDP_SNAPSHOT ? cfg->max_snapshot :
 	    cfg->max_delta;
+	fx.limit_option = kind == RRDP_SNAPSHOT ? "--max-snapshot-size" :
+	    "--max-delta-size";
 	if (apply) {
 		fx.cb = sync_tree_elem;
 		fx.cbarg = r->worker;
@@ -568,6 +573,21 @@ one_file(struct round *r, const struct sync_file *f, enum rrdp_kind kind,
 }
 
 /* Start a tree: on the current one (base) or empty (base NULL). */
+static double	elapsed(const struct timespec *);
+
+/* sync_tree_wait, timed: how long the fetch waited for the tree. */
+static int
+tree_wait(struct round *r, char *err, size_t errlen)
+{
+	struct timespec	t0;
+	int		rc;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = sync_tree_wait(r->worker, err, errlen);
+	r->t_tree_wait += elapsed(&t0);
+	return rc;
+}
+
 static int
 tree_start(struct round *r, const char *base)
 {
@@ -657,7 +677,7 @@ round_files(struct round *r)
 			return -1;
 	}
 	if (r->mode == TREE_DELTAS) {
-		if (sync_tree_wait(r->worker, err, sizeof(err)) == -1) {
+		if (tree_wait(r, err, sizeof(err)) == -1) {
 			if (!sync_tree_violated(r->worker)) {
 				round_fail(r, SYNC_FAULT_LOCAL, "%s", err);
 				return -1;
@@ -667,7 +687,7 @@ round_files(struct round *r)
 			log_warn("%s; the rsync tree is built from the snapshot "
 			    "instead", err);
 			r->fell_back = 1;
-			sync_tree_stop(r->worker);
+			sync_tree_stop(r->worker, &r->tree_cpu);
 			r->worker = NULL;
 			r->mode = TREE_SNAPSHOT;
 		} else {
@@ -682,7 +702,7 @@ round_files(struct round *r)
 	    r->mode == TREE_SNAPSHOT) == -1)
 		return -1;
 	if (r->mode == TREE_SNAPSHOT) {
-		if (sync_tree_wait(r->worker, err, sizeof(err)) == -1) {
+		if (tree_wait(r, err, sizeof(err)) == -1) {
 			round_fail(r, SYNC_FAULT_LOCAL, "%s", err);
 			return -1;
 		}
@@ -752,7 +772,7 @@ round_commit(struct round *r, time_t now)
 
 	r->committing = 1;
 	if (r->worker != NULL)
-		t = sync_tree_stop(r->worker);
+		t = sync_tree_stop(r->worker, &r->tree_cpu);
 	r->worker = NULL;
 	if (r->mode != TREE_KEEP && t == NULL) {
 		r->committing = 0;
@@ -1003,11 +1023,15 @@ round_log(struct round *r, const char *fetched, double secs)
 		    "tree %s of %llu objects", r->fell_back ? " (a delta did "
 		    "not fit)" : "", r->tree_name, (unsigned long long)r->put);
 	log_info("session %s serial %lld (%s): %s; %llu files fetched "
-	    "(%llu bytes, %llu gzip); %s; %zu deltas listed; %.3f s",
+	    "(%llu bytes, %llu gzip); %s; %zu deltas listed; %.3f s (files "
+	    "%.3f s, of which waiting for the rsync tree %.3f s; commit "
+	    "%.3f s; CPU: fetch thread %.3f s, rsync tree thread %.3f s)",
 	    s->state.session, (long long)s->state.serial,
 	    sync_reason_name(r->d.reason), fetched,
 	    (unsigned long long)r->files, (unsigned long long)r->bytes,
-	    (unsigned long long)r->gzip_files, tree, s->state.ndeltas, secs);
+	    (unsigned long long)r->gzip_files, tree, s->state.ndeltas, secs,
+	    r->t_files, r->t_tree_wait, r->t_commit, r->fetch_cpu,
+	    r->tree_cpu);
 }
 
 int
@@ -1017,7 +1041,7 @@ sync_round(struct sync *s, volatile sig_atomic_t *stop, char *err,
 	struct rrdp_notification	 n;
 	struct http_result		 res;
 	struct round			 r;
-	struct timespec			 t0;
+	struct timespec			 t0, t1;
 	struct buf			 body;
 	enum sync_fault			 fault;
 	const char			*fetched = "";
@@ -1115,16 +1139,22 @@ sync_round(struct sync *s, volatile sig_atomic_t *stop, char *err,
 			memcpy(r.next.last_modified, res.last_modified,
 			    sizeof(r.next.last_modified));
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	r.fetch_cpu = sync_thread_cpu();
 	if (round_files(&r) == -1)
 		goto out;
+	r.fetch_cpu = sync_thread_cpu() - r.fetch_cpu;
+	r.t_files = elapsed(&t1);
 
 	/* 5. Visible. */
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (round_commit(&r, now) == -1)
 		goto out;
+	r.t_commit = elapsed(&t1);
 	rc = 0;
  out:
 	if (r.worker != NULL)
-		rsync_tree_free(sync_tree_stop(r.worker));
+		rsync_tree_free(sync_tree_stop(r.worker, NULL));
 	if (rc == -1 && !r.committing)
 		round_undo(&r);
 	for (size_t i = 0; i < r.nfetched; i++)

@@ -5,6 +5,9 @@
  * not millions; each side sleeps only when the queue is empty (the
  * thread) or full (the producer).
  */
+#define _GNU_SOURCE	/* RUSAGE_THREAD */
+#include <sys/resource.h>
+
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -64,7 +67,19 @@ struct sync_tree {
 	char			 err[ERR_LEN];
 	char			 label[128];
 	uint64_t		 put, withdrawn, skipped;
+	double			 cpu;		/* the thread's, seconds */
 };
+
+double
+sync_thread_cpu(void)
+{
+	struct rusage	ru;
+
+	if (getrusage(RUSAGE_THREAD, &ru) == -1)
+		return 0;
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+	    ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) / 1e6;
+}
 
 static void
 batch_add(struct batch *b, struct item *it)
@@ -205,6 +220,7 @@ tree_thread(void *arg)
 		pthread_cond_broadcast(&s->cv);
 	}
 	pthread_mutex_unlock(&s->mtx);
+	s->cpu = sync_thread_cpu();
 	return NULL;
 }
 
@@ -323,7 +339,7 @@ sync_tree_counts(const struct sync_tree *s, uint64_t *put,
 }
 
 struct rsync_tree *
-sync_tree_stop(struct sync_tree *s)
+sync_tree_stop(struct sync_tree *s, double *cpu)
 {
 	struct rsync_tree	*t;
 
@@ -335,6 +351,8 @@ sync_tree_stop(struct sync_tree *s)
 	pthread_cond_broadcast(&s->cv);
 	pthread_mutex_unlock(&s->mtx);
 	pthread_join(s->thread, NULL);
+	if (cpu != NULL)
+		*cpu += s->cpu;
 	batch_free(&s->queue);
 	batch_free(&s->local);
 	pthread_mutex_destroy(&s->mtx);

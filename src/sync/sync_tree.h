@@ -53,9 +53,12 @@ int			 sync_tree_wait(struct sync_tree *, char *err,
 int			 sync_tree_violated(const struct sync_tree *);
 /*
  * Stop the thread.  Returns the tree if all went well (the caller
- * commits or frees it), NULL after a failure (the tree is freed).
+ * commits or frees it), NULL after a failure (the tree is freed).  The
+ * thread's CPU seconds are added to *cpu unless it is NULL.
  */
-struct rsync_tree	*sync_tree_stop(struct sync_tree *);
+struct rsync_tree	*sync_tree_stop(struct sync_tree *, double *cpu);
+/* CPU seconds (user + system) the calling thread has used. */
+double			 sync_thread_cpu(void);
 /* Objects written, withdrawn, and left out (unsafe URI). */
 void			 sync_tree_counts(const struct sync_tree *,
 			    uint64_t *put, uint64_t *withdrawn,

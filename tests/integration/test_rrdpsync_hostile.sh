@@ -108,8 +108,12 @@ gen bad 6
     sys.argv[1].encode() + b"\" serial=\"6\">" + b" " * (64 << 20), 9))' "$SES" >"$WORK/bad/bomb.gz"
 rules '{"/6/snapshot.xml": {"gzip_file": "bomb.gz"}}'
 hostile "gzip bomb ($(stat -c %s "$WORK/bad/bomb.gz") bytes, 64 MB decoded)" \
-	"snapshot 6 .*the gzip-coded body decodes to more than the limit of 8388608 bytes \(a decompression bomb\?\)" \
+	"snapshot 6 .*the gzip-coded body decodes to more than the limit of 8388608 bytes \(a decompression bomb\?\) \(--max-snapshot-size\)" \
 	--max-snapshot-size 8M
+rules '{}'
+hostile "a snapshot over --max-snapshot-size" \
+	"snapshot 6 \(.*\): larger than the limit of 4096 bytes \(--max-snapshot-size\)" \
+	--max-snapshot-size 4K
 rules '{"/6/snapshot.xml": {"encoding": "br"}}'
 hostile "a content coding not asked for" "snapshot 6: GET .*Content-Encoding \"br\" was not asked for"
 rules '{"/notification.xml": {"status": 503}}'

@@ -304,7 +304,7 @@ test_tree(void **unused)
 	sync_tree_counts(w, &put, &gone, &skipped);
 	assert_int_equal(put, 2002);
 	assert_int_equal(skipped, 2);
-	assert_non_null(t = sync_tree_stop(w));
+	assert_non_null(t = sync_tree_stop(w, NULL));
 	assert_int_equal(rsync_tree_commit(t, 1000), 0);
 	assert_true(tree_has("repo/ca/d07/o0712.roa", "d07/o0712.roa"));
 	assert_true(tree_has("repo/ca/a.cer", "cert 2"));
@@ -323,7 +323,7 @@ test_tree(void **unused)
 	elem(w, RRDP_WITHDRAW, "d00/o0001.roa", "d00/o0001.roa", NULL);
 	assert_int_equal(sync_tree_wait(w, err, sizeof(err)), 0);
 	assert_int_equal(sync_tree_violated(w), 0);
-	assert_non_null(t = sync_tree_stop(w));
+	assert_non_null(t = sync_tree_stop(w, NULL));
 	assert_int_equal(rsync_tree_commit(t, 1001), 0);
 	assert_true(tree_has("repo/ca/a.cer", "cert 3"));
 	assert_true(tree_has("repo/ca/new/b.roa", "b"));
@@ -360,7 +360,7 @@ test_tree(void **unused)
 		if (strstr(err, "RFC 8182 section 3.4.2: delta 3") == NULL ||
 		    strstr(err, bad[i].want) == NULL)
 			fail_msg("case %d: \"%s\"", i, err);
-		assert_null(sync_tree_stop(w));
+		assert_null(sync_tree_stop(w, NULL));
 		assert_false(tree_has("repo/ca/after.roa", "after"));
 	}
 	assert_true(tree_has("repo/ca/a.cer", "cert 3"));
