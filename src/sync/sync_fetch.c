@@ -25,6 +25,7 @@
 #include "rrdp_notification.h"
 #include "sync_fetch.h"
 #include "sync_gunzip.h"
+#include "sync_tree.h"
 
 /* Bytes buffered per output file: few, large write(2)s. */
 #define WFILE_BUF	(1024 * 1024)
@@ -198,6 +199,7 @@ struct stage {
 	int			 closing;
 	int			 running;
 	int			 failed;		/* under mtx */
+	double			 cpu;			/* the thread's */
 	enum sync_fault		 fault;
 	char			 err[ERR_LEN];
 };
@@ -328,6 +330,7 @@ stage_thread(void *arg)
 		pthread_cond_broadcast(&st->cv);
 	}
 	pthread_mutex_unlock(&st->mtx);
+	st->cpu = sync_thread_cpu();
 	return NULL;
 }
 
@@ -424,6 +427,7 @@ stage_stop(struct pipe *p)
 	pthread_mutex_unlock(&st->mtx);
 	pthread_join(st->thread, NULL);
 	st->running = 0;
+	p->stats->parse_cpu += st->cpu;
 	for (i = 0; i < PARSE_BUFS; i++)
 		free(st->bufs[i]);
 	pthread_mutex_destroy(&st->mtx);

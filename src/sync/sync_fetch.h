@@ -63,6 +63,7 @@ struct sync_fetch_stats {
 	uint64_t	wire_bytes;	/* as received */
 	uint64_t	xml_bytes;	/* decoded */
 	int		gzip;		/* received gzip-coded */
+	double		parse_cpu;	/* CPU seconds of the parse thread */
 };
 
 struct sync_fetch {

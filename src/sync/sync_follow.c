@@ -410,7 +410,7 @@ struct round {
 	int64_t				 applied_first, applied_last;
 	/* where the time went (the round's log line) */
 	double				 t_files, t_tree_wait, t_commit;
-	double				 fetch_cpu, tree_cpu;
+	double				 fetch_cpu, parse_cpu, tree_cpu;
 	char				**fetched;	/* rels, this round */
 	size_t				 nfetched;
 	int				 committing;
@@ -560,6 +560,7 @@ one_file(struct round *r, const struct sync_file *f, enum rrdp_kind kind,
 	}
 	r->files++;
 	r->bytes += st.wire_bytes;
+	r->parse_cpu += st.parse_cpu;
 	r->fetched = xrealloc(r->fetched, (r->nfetched + 1) *
 	    sizeof(*r->fetched));
 	r->fetched[r->nfetched++] = xstrdup(f->rel);
@@ -1025,13 +1026,14 @@ round_log(struct round *r, const char *fetched, double secs)
 	log_info("session %s serial %lld (%s): %s; %llu files fetched "
 	    "(%llu bytes, %llu gzip); %s; %zu deltas listed; %.3f s (files "
 	    "%.3f s, of which waiting for the rsync tree %.3f s; commit "
-	    "%.3f s; CPU: fetch thread %.3f s, rsync tree thread %.3f s)",
+	    "%.3f s; CPU: fetch thread %.3f s, parse threads %.3f s, rsync "
+	    "tree thread %.3f s)",
 	    s->state.session, (long long)s->state.serial,
 	    sync_reason_name(r->d.reason), fetched,
 	    (unsigned long long)r->files, (unsigned long long)r->bytes,
 	    (unsigned long long)r->gzip_files, tree, s->state.ndeltas, secs,
 	    r->t_files, r->t_tree_wait, r->t_commit, r->fetch_cpu,
-	    r->tree_cpu);
+	    r->parse_cpu, r->tree_cpu);
 }
 
 int
