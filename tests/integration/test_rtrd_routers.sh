@@ -133,9 +133,11 @@ if command -v rtrclient >/dev/null; then
 fi
 
 # The input changes: 1000 VRPs go, 1000 come.
+# The serial before the change is read before the file is written: rtrd
+# checks the file every second and may take the change at once.
+serial_before=$(curl -s "http://127.0.0.1:$MPORT/metrics" | awk '$1 == "rtrd_serial" { print $2 }')
 gen_json "$JSON" $N 1000
 expected_csv "$JSON" >"$WORK/want1.csv"
-serial_before=$(curl -s "http://127.0.0.1:$MPORT/metrics" | awk '$1 == "rtrd_serial" { print $2 }')
 for _ in $(seq 100); do
 	s=$(curl -s "http://127.0.0.1:$MPORT/metrics" | awk '$1 == "rtrd_serial" { print $2 }')
 	[ "$s" != "$serial_before" ] && break
