@@ -1049,6 +1049,7 @@ sync_round(struct sync *s, volatile sig_atomic_t *stop, char *err,
 	const char			*fetched = "";
 	char				 why[ERR_LEN];
 	time_t				 now = time(NULL);
+	size_t				 i;
 	int				 got, parsed = 0, rc = -1;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -1159,7 +1160,7 @@ sync_round(struct sync *s, volatile sig_atomic_t *stop, char *err,
 		rsync_tree_free(sync_tree_stop(r.worker, NULL));
 	if (rc == -1 && !r.committing)
 		round_undo(&r);
-	for (size_t i = 0; i < r.nfetched; i++)
+	for (i = 0; i < r.nfetched; i++)
 		free(r.fetched[i]);
 	free(r.fetched);
 	pthread_mutex_lock(&s->mtx);
