@@ -159,19 +159,19 @@ expect_corrupt(const char *text, const char *from, const char *to,
 static void
 test_corrupt(void **unused)
 {
-	struct sync_state	 st;
+	struct sync_state	 made, st;
 	char			*text;
 	char			 err[256];
 	size_t			 len;
 
 	(void)unused;
-	make_state(&st);
-	text = written(&st);
+	make_state(&made);
+	text = written(&made);
+	sync_state_free(&made);
 	len = strlen(text);
 	/* Truncated anywhere but at a line end. */
 	assert_int_equal(sync_state_parse(text, len - 3, &st, err,
 	    sizeof(err)), -1);
-	sync_state_free(&st);
 	assert_non_null(strstr(err, "truncated"));
 	expect_corrupt(text, "rrdpsync-state 1", "rrdpsync-state 2",
 	    "line 1");
