@@ -183,7 +183,7 @@ size_arg(const char *opt, const char *s, uint64_t lo, uint64_t hi)
 
 static volatile sig_atomic_t	stop_flag;
 static pthread_mutex_t		wake_mtx = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t		wake_cv = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t		wake_cv;	/* on CLOCK_MONOTONIC */
 static int			wake_now;
 
 static void *
@@ -210,13 +210,25 @@ signal_thread(void *arg)
 	return NULL;
 }
 
+static void
+wake_init(void)
+{
+	pthread_condattr_t	ca;
+
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&wake_cv, &ca);
+	pthread_condattr_destroy(&ca);
+}
+
 /* Sleep until the next round (seconds from now), SIGHUP or a stop. */
 static void
 wait_next(double seconds)
 {
 	struct timespec	until;
 
-	clock_gettime(CLOCK_REALTIME, &until);
+	/* Monotonic: a clock set back does not stretch the interval. */
+	clock_gettime(CLOCK_MONOTONIC, &until);
 	until.tv_sec += (time_t)seconds;
 	until.tv_nsec += (long)((seconds - (double)(time_t)seconds) * 1e9);
 	if (until.tv_nsec >= 1000000000L) {
@@ -408,6 +420,7 @@ main(int argc, char *argv[])
 	cfg.progress = !use_syslog && isatty(STDERR_FILENO);
 	log_init("rrdpsync", use_syslog, level);
 
+	wake_init();
 	/* Every thread from here on inherits the blocked set. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
