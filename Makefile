@@ -5,7 +5,7 @@ BUILD_FUZZ	?= build-fuzz
 JOBS		?= $(shell nproc)
 DEMO		?= var/demo
 
-.PHONY: all deps build run check check-asan fuzz bench bench-pub bench-serial bench-http bench-rtr clean
+.PHONY: all deps build run check check-asan fuzz bench bench-pub bench-serial bench-http bench-rtr bench-sync clean
 
 all: build
 
@@ -38,7 +38,7 @@ fuzz: deps
 	cmake --build $(BUILD_FUZZ) -j $(JOBS)
 
 # Benchmarks print figures beside the reference measured in the same run.
-bench: bench-pub bench-serial bench-http bench-rtr
+bench: bench-pub bench-serial bench-http bench-rtr bench-sync
 
 # RFC 8181 publication throughput and latency.
 bench-pub: build
@@ -55,6 +55,11 @@ bench-http: build
 # rtrd beside StayRTR (500,000 and 1,000,000 VRPs); see README.md.
 bench-rtr: build
 	bench/run-rtrbench.sh $(BUILD)/bin
+
+# A first rrdpsync at 100k and 1M objects vs curl and the file system
+# (about 25 GB of disk).
+bench-sync: build
+	bench/run-rrdpsync.sh $(BUILD)/bin
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)
