@@ -5,7 +5,7 @@ BUILD_FUZZ	?= build-fuzz
 JOBS		?= $(shell nproc)
 DEMO		?= var/demo
 
-.PHONY: all deps build run check check-asan fuzz bench bench-pub bench-serial bench-http bench-rtr bench-propagation clean
+.PHONY: all deps build run check check-asan fuzz bench bench-pub bench-serial bench-http bench-rtr bench-sync bench-propagation clean
 
 all: build
 
@@ -38,7 +38,7 @@ fuzz: deps
 	cmake --build $(BUILD_FUZZ) -j $(JOBS)
 
 # Benchmarks print figures beside the reference measured in the same run.
-bench: bench-pub bench-serial bench-http bench-rtr bench-propagation
+bench: bench-pub bench-serial bench-http bench-rtr bench-sync bench-propagation
 
 # RFC 8181 publication throughput and latency.
 bench-pub: build
@@ -56,10 +56,17 @@ bench-http: build
 bench-rtr: build
 	bench/run-rtrbench.sh $(BUILD)/bin
 
+# A first rrdpsync at 100k and 1M objects vs curl and the file system
+# (about 25 GB of disk).
+bench-sync: build
+	bench/run-rrdpsync.sh $(BUILD)/bin
+
 # CA-to-router propagation, stage by stage: measured with short intervals,
-# computed for the default ones (issue 6); see README.md.
+# computed for the default ones (issue 6), the chain as test_e2e runs it
+# and once more through an edge node (rrdpsync, nginx); see README.md.
 bench-propagation: build
 	bench/run-propagation.sh $(BUILD)/bin
+	EDGE=1 bench/run-propagation.sh $(BUILD)/bin
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)

@@ -82,6 +82,35 @@
 #define MAX_RRDP_THREADS	64
 /* A PEM certificate chain or key file of the RRDP listener. */
 #define MAX_TLS_PEM_SIZE	(1024u * 1024)
+/* --- HTTP client (rrdpsync, rtrd's URL input) --- */
+/* Body of an error response read (and dropped) before giving up on it. */
+#define MAX_HTTP_ERROR_BODY	(64u * 1024)
+/* Redirects followed in one GET, all within the first URL's origin. */
+#define MAX_HTTP_REDIRECTS	5
+
+/* --- rrdpsync --- */
+/* A snapshot file, as decoded (--max-snapshot-size). */
+#define SYNC_DEFAULT_MAX_SNAPSHOT	(1024ull * 1024 * 1024)
+/* A delta file, as decoded (--max-delta-size). */
+#define SYNC_DEFAULT_MAX_DELTA		(256ull * 1024 * 1024)
+/* The notification file, as decoded (--max-notification-size; the
+ * parser's MAX_RRDP_NOTIFICATION_SIZE is the most it can be). */
+#define SYNC_DEFAULT_MAX_NOTIFICATION	MAX_RRDP_NOTIFICATION_SIZE
+/* The per-upstream state file (deltas listed, files awaiting removal). */
+#define SYNC_MAX_STATE_SIZE	(64u * 1024 * 1024)
+/* Files remembered as awaiting removal. */
+#define SYNC_MAX_GONE		200000
+/* An ETag or Last-Modified value kept from upstream. */
+#define SYNC_MAX_VALIDATOR	256
+/* Seconds: connecting, one whole file, a transfer with no byte. */
+#define SYNC_DEFAULT_CONNECT_TIMEOUT	30
+#define SYNC_DEFAULT_TIMEOUT		1800
+#define SYNC_DEFAULT_STALL_TIMEOUT	60
+/* Object bytes queued from the parser to the rsync tree thread. */
+#define SYNC_TREE_QUEUE_BYTES	(16u * 1024 * 1024)
+/* Requests the metrics listener serves at once. */
+#define SYNC_METRICS_CONNECTIONS	16
+
 /* --- RTR (rtrd, rtrwatch) --- */
 /* One RTR PDU.  The largest legitimate ones are Router Keys (SPKI of a
  * few hundred bytes), ASPAs with many providers and Error Reports. */

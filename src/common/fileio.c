@@ -33,6 +33,30 @@ dir_fsync(const char *dir)
 	return rc;
 }
 
+int
+dir_create(const char *path)
+{
+	char	*p = xstrdup(path), *s;
+	int	 rc = -1;
+
+	/* Stop at the first failure and name it: what follows would only
+	 * fail with ENOENT and hide the cause (ENOSPC, EACCES). */
+	for (s = strchr(p + 1, '/'); s != NULL; s = strchr(s + 1, '/')) {
+		*s = '\0';
+		if (mkdir(p, 0755) == -1 && errno != EEXIST)
+			goto out;
+		*s = '/';
+	}
+	if (mkdir(p, 0755) == -1 && errno != EEXIST)
+		goto out;
+	rc = 0;
+ out:
+	if (rc == -1)
+		log_err("%s: mkdir: %s", p, strerror(errno));
+	free(p);
+	return rc;
+}
+
 static int
 file_write_replace(const char *path, const void *data, size_t len, int mode,
     int durable)

@@ -15,6 +15,11 @@ int	 file_write_atomic(const char *path, const void *, size_t, int mode);
  * is harmless.
  */
 int	 file_write_swap(const char *path, const void *, size_t, int mode);
+/*
+ * mkdir -p: make path and its missing parents (mode 0755).  Stops at
+ * the first component that fails and logs it with its errno.  0 or -1.
+ */
+int	 dir_create(const char *path);
 /* fsync a directory, so renames and creations in it survive a crash. */
 int	 dir_fsync(const char *dir);
 /* Read a whole file of at most max bytes; malloc'd, NUL-terminated. */

@@ -681,30 +681,6 @@ dir_path(const struct config *cfg, const char *which)
 	return config_resolve(cfg, which);
 }
 
-static int
-mkdir_p(const char *path)
-{
-	char	*p = xstrdup(path), *s;
-	int	 rc = -1;
-
-	/* Stop at the first failure and name it: what follows would only
-	 * fail with ENOENT and hide the cause (ENOSPC, EACCES). */
-	for (s = strchr(p + 1, '/'); s != NULL; s = strchr(s + 1, '/')) {
-		*s = '\0';
-		if (mkdir(p, 0755) == -1 && errno != EEXIST)
-			goto out;
-		*s = '/';
-	}
-	if (mkdir(p, 0755) == -1 && errno != EEXIST)
-		goto out;
-	rc = 0;
- out:
-	if (rc == -1)
-		log_err("%s: mkdir: %s", p, strerror(errno));
-	free(p);
-	return rc;
-}
-
 int
 rrdp_writer_init(const struct config *cfg)
 {
@@ -714,7 +690,7 @@ rrdp_writer_init(const struct config *cfg)
 	int			 rc = -1, r;
 
 	memset(&s, 0, sizeof(s));
-	if (mkdir_p(rrdp) == -1 || mkdir_p(rsync) == -1)
+	if (dir_create(rrdp) == -1 || dir_create(rsync) == -1)
 		goto out;
 	if ((r = state_load(rrdp, &s)) == -1)
 		goto out;
@@ -743,7 +719,7 @@ rrdp_writer_new(const struct config *cfg, const char *store_path)
 	w->rrdp_dir = dir_path(cfg, cfg->rrdp_dir);
 	w->rsync_dir = dir_path(cfg, cfg->rsync_dir);
 	pthread_mutex_init(&w->status_lock, NULL);
-	if (mkdir_p(w->rrdp_dir) == -1 || mkdir_p(w->rsync_dir) == -1)
+	if (dir_create(w->rrdp_dir) == -1 || dir_create(w->rsync_dir) == -1)
 		goto fail;
 	if ((r = state_load(w->rrdp_dir, &w->state)) == -1)
 		goto fail;
@@ -1452,7 +1428,7 @@ rrdp_writer_run(struct rrdp_writer *w, time_t now)
 	snprintf(j.rel, sizeof(j.rel), "%s/%lld/%s", j.session,
 	    (long long)j.serial, hex);
 	j.dir = join(w->rrdp_dir, j.rel);
-	if (mkdir_p(j.dir) == -1)
+	if (dir_create(j.dir) == -1)
 		goto out;
 	snprintf(j.tree_name, sizeof(j.tree_name), "%s-%lld-%.8s", j.session,
 	    (long long)j.serial, hex);

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "bounds.h"
 #include "buf.h"
 #include "fileio.h"
@@ -33,6 +35,14 @@ struct rsync_tree {
 	int	 rootfd;	/* open on tmp */
 	int	 incremental;
 	size_t	 conflicts;	/* objects left out (file/directory clash) */
+	/*
+	 * A tree that starts empty is filled in URI order by a snapshot:
+	 * the directory of the last file put stays open, so the next file
+	 * of that directory costs one openat(), not a mkdirat() of every
+	 * component and an unlinkat().
+	 */
+	int	 lastfd;
+	char	*lastdir;	/* its path under the root ("" for the root) */
 };
 
 const char *
@@ -305,6 +315,7 @@ rsync_tree_new(const char *dir, const char *name, const char *base)
 	int			 basefd = -1, adopted;
 
 	t->rootfd = -1;
+	t->lastfd = -1;
 	t->dir = xstrdup(dir);
 	t->name = xstrdup(name);
 	buf_init(&b);
@@ -363,6 +374,9 @@ rsync_tree_free(struct rsync_tree *t)
 		return;
 	if (t->rootfd != -1)
 		close(t->rootfd);
+	if (t->lastfd != -1)
+		close(t->lastfd);
+	free(t->lastdir);
 	if (t->tmp != NULL)
 		rm_tree(AT_FDCWD, t->tmp);
 	free(t->dir);
@@ -390,25 +404,78 @@ mkdirs(int rootfd, const char *rel)
 	return 0;
 }
 
+/*
+ * The directory fd a new file of rel goes into, and the file's name in
+ * it: for a tree that started empty the cached directory of the last
+ * put (made now if rel is in another one), else the root, with rel as
+ * the name after its directories were made.  -1 on error (errno).
+ */
+static int
+put_dir(struct rsync_tree *t, const char *rel, const char **name)
+{
+	const char	*slash = strrchr(rel, '/');
+	size_t		 dlen = slash != NULL ? (size_t)(slash - rel) : 0;
+	int		 fd;
+
+	if (t->incremental) {
+		*name = rel;
+		return mkdirs(t->rootfd, rel) == -1 ? -1 : t->rootfd;
+	}
+	*name = slash != NULL ? slash + 1 : rel;
+	if (t->lastdir != NULL && strlen(t->lastdir) == dlen &&
+	    strncmp(t->lastdir, rel, dlen) == 0)
+		return t->lastfd;
+	if (t->lastfd != -1)
+		close(t->lastfd);
+	t->lastfd = -1;
+	free(t->lastdir);
+	t->lastdir = NULL;
+	if (dlen == 0)
+		fd = dup(t->rootfd);
+	else {
+		char	path[MAX_URI_LENGTH + 1];
+
+		if (mkdirs(t->rootfd, rel) == -1 || dlen >= sizeof(path))
+			return -1;
+		memcpy(path, rel, dlen);
+		path[dlen] = '\0';
+		fd = openat(t->rootfd, path, O_RDONLY | O_DIRECTORY |
+		    O_NOFOLLOW | O_CLOEXEC);
+	}
+	if (fd == -1)
+		return -1;
+	t->lastfd = fd;
+	t->lastdir = xstrndup(rel, dlen);
+	return fd;
+}
+
 int
 rsync_tree_put(struct rsync_tree *t, const char *uri, const uint8_t *der,
     size_t len, time_t first_stored)
 {
 	struct timespec	 ts[2];
-	const char	*rel;
+	const char	*rel, *name;
 	size_t		 off = 0;
 	ssize_t		 n;
-	int		 fd = -1, rc = -1;
+	int		 dfd, fd = -1, rc = -1;
 
 	if ((rel = rsync_tree_relpath(uri)) == NULL) {
 		log_err("rsync tree: %s is not a safe rsync URI", uri);
 		return -1;
 	}
 	/* A new inode: the old one may be linked from the previous tree. */
-	if (mkdirs(t->rootfd, rel) == -1 ||
-	    (unlinkat(t->rootfd, rel, 0) == -1 && errno != ENOENT) ||
-	    (fd = openat(t->rootfd, rel, O_WRONLY | O_CREAT | O_EXCL |
-	    O_NOFOLLOW | O_CLOEXEC, 0644)) == -1)
+	if ((dfd = put_dir(t, rel, &name)) == -1)
+		goto out;
+	if (t->incremental && unlinkat(dfd, name, 0) == -1 && errno != ENOENT)
+		goto out;
+	fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0644);
+	if (fd == -1 && errno == EEXIST && !t->incremental &&
+	    unlinkat(dfd, name, 0) == 0)
+		/* The same URI twice in one snapshot: the last one wins. */
+		fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL |
+		    O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd == -1)
 		goto out;
 	while (off < len) {
 		if ((n = write(fd, der + off, len - off)) == -1) {
@@ -446,6 +513,56 @@ rsync_tree_put(struct rsync_tree *t, const char *uri, const uint8_t *der,
 }
 
 int
+rsync_tree_hash(struct rsync_tree *t, const char *uri, uint8_t hash[32])
+{
+	EVP_MD_CTX	*md;
+	uint8_t		 chunk[16384];
+	const char	*rel;
+	ssize_t		 n;
+	unsigned int	 mdlen;
+	int		 fd, rc = -1;
+
+	if ((rel = rsync_tree_relpath(uri)) == NULL) {
+		log_err("rsync tree: %s is not a safe rsync URI", uri);
+		return -1;
+	}
+	if ((fd = openat(t->rootfd, rel, O_RDONLY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return 0;
+		log_err("rsync tree %s: %s: %s", t->tmp, rel, strerror(errno));
+		return -1;
+	}
+	if ((md = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
+		fatalx("rsync_tree_hash: SHA-256 set-up failed");
+	for (;;) {
+		if ((n = read(fd, chunk, sizeof(chunk))) == -1) {
+			if (errno == EINTR)
+				continue;
+			/* A directory where the object would be: not there. */
+			if (errno == EISDIR)
+				rc = 0;
+			else
+				log_err("rsync tree %s: %s: %s", t->tmp, rel,
+				    strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if (EVP_DigestUpdate(md, chunk, (size_t)n) != 1)
+			fatalx("rsync_tree_hash: SHA-256 failed");
+	}
+	if (EVP_DigestFinal_ex(md, hash, &mdlen) != 1 || mdlen != 32)
+		fatalx("rsync_tree_hash: SHA-256 failed");
+	rc = 1;
+ out:
+	EVP_MD_CTX_free(md);
+	close(fd);
+	return rc;
+}
+
+int
 rsync_tree_withdraw(struct rsync_tree *t, const char *uri)
 {
 	char		 path[MAX_URI_LENGTH + 1];
@@ -457,6 +574,12 @@ rsync_tree_withdraw(struct rsync_tree *t, const char *uri)
 		log_err("rsync tree: %s is not a safe rsync URI", uri);
 		return -1;
 	}
+	/* The cached directory may be one this removes. */
+	if (t->lastfd != -1)
+		close(t->lastfd);
+	t->lastfd = -1;
+	free(t->lastdir);
+	t->lastdir = NULL;
 	if (unlinkat(t->rootfd, rel, 0) == -1 && errno != ENOENT) {
 		log_err("rsync tree %s: %s: %s", t->tmp, rel, strerror(errno));
 		return -1;
