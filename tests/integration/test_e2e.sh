@@ -403,12 +403,7 @@ grep -qi "error" "$WORK/bird.log" && bad "BIRD logged an error: $(grep -i error 
 # certificate too) and must get exactly the same payloads.
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 [ -x "$NGINX" ] || fail "nginx is missing (scripts/install-deps installs it)"
-if [ ! -x "$BIN/rrdpsync" ]; then	# until branch sync (issue 4) is merged
-	echo "# rrdpsync is not built on this branch yet: the edge step is skipped"
-	stop_daemon "$DAEMON_PID" && ok "rpkipubd stops cleanly" || bad "rpkipubd stop"
-	finish
-	exit
-fi
+[ -x "$BIN/rrdpsync" ] || fail "rrdpsync is missing: build first"
 read -r EDGE_PORT SYNC_MPORT < <(free_ports 2 | paste -s -d ' ')
 EDGE=$WORK/edge
 EDGE_BASE=https://127.0.0.1:$EDGE_PORT/rrdp/

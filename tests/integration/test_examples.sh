@@ -22,10 +22,6 @@
 lib_setup
 EX=$EXAMPLES
 UNITS=(engine/rpkipubd.service edge/rrdpsync.service cache/rtrd.service)
-if [ ! -x "$BIN/rrdpsync" ]; then	# until branch sync (issue 4) is merged
-	echo "# rrdpsync is not built on this branch yet: edge/rrdpsync.service is not checked"
-	UNITS=(engine/rpkipubd.service cache/rtrd.service)
-fi
 
 # unit_file UNIT: the unit with the build's programs, in $WORK/units/.
 mkdir -p "$WORK/units"
