@@ -40,7 +40,7 @@
 # keeps the work directory.  Needs root's view of the relying parties as
 # test_e2e does (rpki-client drops to _rpki-client).
 set -u
-invocation="$0 $*"
+invocation="$([ "${EDGE:-0}" = 1 ] && echo "EDGE=1 ")$0 $*"
 BIN=$(cd "${1:?usage: run-propagation.sh BIN_DIR [RUNS]}" && pwd)
 RUNS=${2:-${RUNS:-5}}
 SRC=$(cd "$(dirname "$0")/.." && pwd)
@@ -166,10 +166,7 @@ for ((i = 1; i <= RUNS; i++)); do
 	grep -q " router + $want\$" "$EVENTS" || fail "run $i: the router did not get $want within 60 s"
 	sdur=$(curl -sS --max-time 5 "http://127.0.0.1:$APORT/metrics" 2>/dev/null |
 		awk '$1 == "rpkipubd_rrdp_serial_duration_seconds" { print $2 }')
-	rdur=
-	[ "$EDGE" = 1 ] && rdur=$(curl -sS --max-time 5 "http://127.0.0.1:$SYNC_MPORT/metrics" 2>/dev/null |
-		awk '$1 == "rrdpsync_last_round_duration_seconds" { print $2 }')
-	echo "$i ${sdur:-0} ${rdur:-0}" >>"$WORK/serial-durations.txt"
+	echo "$i ${sdur:-0}" >>"$WORK/serial-durations.txt"
 	echo "# run $i: $want at the router (the serial took ${sdur:-?} s)"
 	# The next push lands at another phase of the intervals.
 	sleep "0.$((RANDOM % 10))$((RANDOM % 10))"
@@ -181,13 +178,12 @@ echo "# $invocation"
 echo "# $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)), load $(cut -d ' ' -f 1-3 /proc/loadavg)"
 echo "# rpki-client $(rpki-client -V 2>&1 | head -1 | awk '{print $NF}'), rtr-tools $(dpkg-query -W -f '${Version}' rtr-tools 2>/dev/null)"
 "$PY" - "$RUNLOG" "$EVENTS" "$RPCRUNS" "$TIMER" "$INTERVAL" "$WORK/serial-durations.txt" \
-	"$SRC/docs/examples/cache/rpki-client.timer.d/frequent.conf" "$EDGE" <<'EOF'
+	"$SRC/docs/examples/cache/rpki-client.timer.d/frequent.conf" "$EDGE" "$WORK/rrdpsync.log" <<'EOF'
 import re, statistics, sys
 
-runlog, events, rpcruns, timer, interval, sdurs, dropin, edge = sys.argv[1:9]
+runlog, events, rpcruns, timer, interval, sdurs, dropin, edge, synclog = sys.argv[1:10]
 edge = edge == "1"
 sdur = [float(l.split()[1]) for l in open(sdurs)]
-rdur = [float(l.split()[2]) for l in open(sdurs)]
 interval = float(interval)
 ev = []
 for line in open(events):
@@ -221,6 +217,19 @@ for r in runs:
     got["b"].append(first(lambda w: w == "json + " + r["vrp"]))
     got["c"].append(first(lambda w: w == "rtr + " + r["vrp"]))
     got["d"].append(first(lambda w: w == "router + " + r["vrp"]))
+
+# rrdpsync's round that took each run's serial: its log line says how
+# long the round took ("serial N (deltas): ...; 0.055 s (files ...").
+rdur = []
+if edge:
+    took = {}
+    for line in open(synclog):
+        m = re.search(r" serial (\d+) \(deltas\):.*; ([0-9.]+) s \(files", line)
+        if m:
+            took[int(m.group(1))] = float(m.group(2))
+    rdur = [took[r["before"] + 1] for r in runs if r["before"] + 1 in took]
+    if not rdur:
+        sys.exit("no rrdpsync delta round found in %s" % synclog)
 
 rpc = []
 for line in open(rpcruns):
@@ -370,7 +379,7 @@ def table(title, files):
         print("  (a2) the wait for rrdpsync's next round (--interval %g, +-%d%%): 0 / %g / %g s,"
               % (SYNC_DEFAULT, SYNC_JITTER * 100, SYNC_DEFAULT / 2,
                  SYNC_DEFAULT * (1 + SYNC_JITTER)))
-        print("      plus the round (rrdpsync_last_round_duration_seconds here: median %.3f s,"
+        print("      plus the round that takes the delta (rrdpsync's log here: median %.3f s,"
               " max %.3f s)" % (statistics.median(rdur), max(rdur)))
     print("  (b) the wait for the next rpki-client start: 0 / mean %s (median %s) / %s"
           % (hm(mean_wait), hm(median_wait), hm(worst_wait)))
