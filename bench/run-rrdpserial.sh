@@ -8,8 +8,9 @@
 # BIN_DIR defaults to build/bin; SIZES to "10000 100000 1000000" objects
 # of 2 KB.  For each size: bench/rrdpserial fills a fresh store, writes
 # the first serial, then three serials of a 100-object delta (snapshot +
-# .gz + delta + .gz + notification + rsync tree), each in a process of
-# its own; then dd writes the bytes of one such serial with conv=fsync,
+# .gz + delta + .gz + notification + rsync tree) in one writer process
+# kept for the three, as rpkipubd keeps its writer; then dd writes the
+# bytes of one such serial with conv=fsync,
 # three times, through the page cache as the reference asks
 # (dd_s) and with oflag=direct (dd_direct_s: the disk's own rate, which
 # the writer's snapshot files use).  Medians are printed, with the
