@@ -43,7 +43,8 @@ usage(FILE *f)
 	fprintf(f,
 "usage: rrdpsync --source NOTIFICATION_URL --rrdp-dir DIR --rsync-dir DIR\n"
 "                --base-uri PUBLIC_RRDP_BASE_URL [--state-dir DIR]\n"
-"                [--ca-file FILE] [--once | --interval SECONDS]\n"
+"                [--ca-file FILE] [--connect-to HOST:PORT:ADDR:PORT]\n"
+"                [--once | --interval SECONDS]\n"
 "                [--keep SECONDS] [--rsync-keep SECONDS]\n"
 "                [--regression-grace SECONDS] [--max-snapshot-size BYTES]\n"
 "                [--max-delta-size BYTES] [--max-notification-size BYTES]\n"
@@ -82,6 +83,14 @@ usage(FILE *f)
 "                      (default: RRDP_DIR/.rrdpsync, never served: the\n"
 "                      RRDP listener and nginx-conf serve RRDP names only)\n"
 "  --ca-file FILE      PEM CA certificates trusted besides the system's\n"
+"  --connect-to HOST:PORT:ADDR:PORT\n"
+"                      connect to ADDR:PORT whenever a URL names HOST:PORT,\n"
+"                      keeping HOST for the Host header and the TLS name:\n"
+"                      --source can then be the public notification URL\n"
+"                      (the origin rpkipubd's rrdp_base names and RFC 9674\n"
+"                      holds every URI to) while the edge reaches the\n"
+"                      engine at its internal address; no DNS or\n"
+"                      /etc/hosts entry needed\n"
 "  --once              one round, then exit (for cron)\n"
 "  --interval SECONDS  a daemon: a round every SECONDS (%d), +-%d%% jitter\n"
 "  --keep SECONDS      unreferenced RRDP files stay this long (%d)\n"
@@ -263,6 +272,7 @@ main(int argc, char *argv[])
 		{ "base-uri", required_argument, NULL, 'b' },
 		{ "state-dir", required_argument, NULL, 'd' },
 		{ "ca-file", required_argument, NULL, 'c' },
+		{ "connect-to", required_argument, NULL, 'C' },
 		{ "once", no_argument, NULL, 'o' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "keep", required_argument, NULL, 'k' },
@@ -325,6 +335,15 @@ main(int argc, char *argv[])
 			break;
 		case 'c':
 			cfg.ca_file = optarg;
+			break;
+		case 'C':
+			if (!http_connect_to_valid(optarg)) {
+				fprintf(stderr, "rrdpsync: --connect-to %s: want "
+				    "HOST:PORT:ADDR:PORT (an IPv6 address in "
+				    "brackets)\n", optarg);
+				return 2;
+			}
+			cfg.connect_to = optarg;
 			break;
 		case 'o':
 			once = 1;

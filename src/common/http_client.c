@@ -288,7 +288,7 @@ http_get(const struct http_get *g, struct http_result *res, char *err,
     size_t errlen)
 {
 	struct xfer		 x;
-	struct curl_slist	*hdrs = NULL;
+	struct curl_slist	*hdrs = NULL, *connect_to = NULL;
 	char			 line[HDR_LINE];
 	char			*url = NULL, *loc = NULL;
 	CURLcode		 cc;
@@ -317,6 +317,10 @@ http_get(const struct http_get *g, struct http_result *res, char *err,
 	}
 	if (g->ca_file != NULL)
 		curl_easy_setopt(x.c, CURLOPT_CAINFO, g->ca_file);
+	if (g->connect_to != NULL) {
+		connect_to = curl_slist_append(NULL, g->connect_to);
+		curl_easy_setopt(x.c, CURLOPT_CONNECT_TO, connect_to);
+	}
 	if (g->user_agent != NULL)
 		curl_easy_setopt(x.c, CURLOPT_USERAGENT, g->user_agent);
 	if (g->decode == HTTP_DECODE_AUTO)
@@ -410,5 +414,40 @@ http_get(const struct http_get *g, struct http_result *res, char *err,
 	free(url);
 	curl_slist_free_all(hdrs);
 	curl_easy_cleanup(x.c);
+	curl_slist_free_all(connect_to);
 	return rc;
+}
+
+/* One "host:port" at the start of s; returns what follows, or NULL. */
+static const char *
+connect_to_part(const char *s)
+{
+	const char	*p = s;
+	char		*end;
+	long		 port;
+
+	if (*p == '[') {
+		while (*p != '\0' && *p != ']' && (isxdigit((unsigned char)*p) ||
+		    *p == ':' || *p == '.' || *p == '['))
+			p++;
+		if (*p++ != ']')
+			return NULL;
+	} else
+		while (isalnum((unsigned char)*p) || *p == '-' || *p == '.')
+			p++;
+	if (p == s || *p != ':' || !isdigit((unsigned char)p[1]))
+		return NULL;
+	port = strtol(p + 1, &end, 10);
+	if (port < 1 || port > 65535)
+		return NULL;
+	return end;
+}
+
+int
+http_connect_to_valid(const char *s)
+{
+	if (strlen(s) > HTTP_MAX_ORIGIN || (s = connect_to_part(s)) == NULL ||
+	    *s++ != ':' || (s = connect_to_part(s)) == NULL)
+		return 0;
+	return *s == '\0';
 }

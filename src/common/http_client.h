@@ -59,6 +59,12 @@ struct http_result {
 struct http_get {
 	const char	*url;
 	const char	*ca_file;	/* added to the system CAs; NULL */
+	/*
+	 * "HOST:PORT:ADDR:PORT2" or NULL: connections to HOST:PORT go to
+	 * ADDR:PORT2 instead, while the URL, the Host header and the TLS
+	 * name stay HOST's (libcurl's CONNECT_TO; http_connect_to_valid).
+	 */
+	const char	*connect_to;
 	const char	*user_agent;
 	long		 connect_timeout;	/* seconds; 0: libcurl's */
 	long		 timeout;		/* seconds for the transfer */
@@ -97,6 +103,11 @@ int	http_get(const struct http_get *g, struct http_result *res,
  * https URL with a host (user information is refused too).
  */
 int	http_origin(const char *url, char *out, size_t outlen);
+/*
+ * Is s a connect_to value: HOST:PORT:ADDR:PORT2, each host a name or an
+ * IPv4 address or a bracketed IPv6 one, each port 1-65535?  1 or 0.
+ */
+int	http_connect_to_valid(const char *s);
 /* Do two URLs have the same origin?  1 yes, 0 no or unparsable. */
 int	http_same_origin(const char *a, const char *b);
 

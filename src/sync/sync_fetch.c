@@ -619,6 +619,7 @@ http_request(struct http_get *g, const struct sync_http *h, const char *url)
 	memset(g, 0, sizeof(*g));
 	g->url = url;
 	g->ca_file = h->ca_file;
+	g->connect_to = h->connect_to;
 	g->user_agent = SYNC_USER_AGENT;
 	g->connect_timeout = h->connect_timeout;
 	g->timeout = h->timeout;

@@ -51,6 +51,7 @@ const char	*sync_fault_name(enum sync_fault);
 /* How to talk to upstream; shared by every fetch of a round. */
 struct sync_http {
 	const char		*ca_file;	/* extra CAs, or NULL */
+	const char		*connect_to;	/* http_get's, or NULL */
 	long			 connect_timeout;
 	long			 timeout;
 	long			 stall_timeout;

@@ -316,6 +316,7 @@ sync_open(const struct sync_config *cfg, char *err, size_t errlen)
 	free(s->state.source);
 	s->state.source = xstrdup(cfg->source);
 	s->http.ca_file = cfg->ca_file;
+	s->http.connect_to = cfg->connect_to;
 	s->http.connect_timeout = cfg->connect_timeout;
 	s->http.timeout = cfg->timeout;
 	s->http.stall_timeout = cfg->stall_timeout;

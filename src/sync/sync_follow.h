@@ -99,6 +99,7 @@ struct sync_config {
 	const char	*state_dir;
 	const char	*status_file;	/* NULL: no status file */
 	const char	*ca_file;
+	const char	*connect_to;	/* HOST:PORT:ADDR:PORT2, or NULL */
 	uint64_t	 max_snapshot;
 	uint64_t	 max_delta;
 	uint64_t	 max_notification;

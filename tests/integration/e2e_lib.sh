@@ -194,8 +194,13 @@ example_rsyncd_edge() {
 # the ExecStart of edge/rrdpsync.service with the test's values, one
 # word a line.
 example_rrdpsync_edge() {
+	local hp
+	# The test reaches the engine at the source's own address: the
+	# example's --connect-to becomes the identity mapping.
+	hp=$(sed 's|^https*://\([^/]*\)/.*|\1|' <<<"$2")
 	unit_exec_start "$EXAMPLES/edge/rrdpsync.service" | sed \
 		-e "s|/usr/local/bin/|$BIN/|" \
+		-e "s|--connect-to [^ ]*|--connect-to $hp:$hp|" \
 		-e "s|--source [^ ]*|--source $2|" -e "s|--ca-file [^ ]*|--ca-file $3|" \
 		-e "s|--base-uri [^ ]*|--base-uri $4|" -e "s|/var/lib/rrdpsync/|$5/|g" \
 		-e "s|--metrics [^ ]*|--metrics $6|" -e "s|--interval [0-9]*|--interval $7|" |

@@ -297,5 +297,31 @@ fi
 	ok "the second copy passes verify and has the same rsync tree" ||
 	bad "second copy: $(head -3 "$WORK/verify2.out")"
 
+# ---- --connect-to: the URLs name one address, connections go to another
+# (an edge reaching the engine at its internal address while --source is
+# the public notification URL, the origin every URI must have: RFC 9674).
+# A forwarder stands for the internal address and logs each connection.
+read -r FPORT DEADPORT < <(free_ports 2 | paste -s -d ' ')
+"$PY" "$SRC/tests/tools/tcpfwd.py" "$FPORT" "$RPORT" "$WORK/fwd.log" </dev/null &
+DAEMON_PIDS+=("$!")
+for _ in $(seq 100); do port_open "$FPORT" && break; sleep 0.05; done
+if sync_once "$WORK/copy3" "$SOURCE" --state-dir "$WORK/copy3-state" "${SYNC_ARGS[@]}" \
+	--connect-to "127.0.0.1:$RPORT:127.0.0.1:$FPORT" &&
+	[ "$(grep -c '^connection' "$WORK/fwd.log" 2>/dev/null)" -ge 2 ] &&
+	"$BIN/rpkipubctl" verify --rrdp-dir "$WORK/copy3/rrdp" --rsync-dir "$WORK/copy3/rsync" >/dev/null 2>&1; then
+	ok "--connect-to: every fetch of $SOURCE went to 127.0.0.1:$FPORT ($(grep -c '^connection' "$WORK/fwd.log") connections), the copy verifies"
+else
+	bad "--connect-to: rc $SYNC_RC, $(grep -c '^connection' "$WORK/fwd.log" 2>/dev/null) connections: $(tail -1 "$WORK/sync.err")"
+fi
+sync_once "$WORK/copy4" "$SOURCE" --state-dir "$WORK/copy4-state" "${SYNC_ARGS[@]}" \
+	--connect-to "127.0.0.1:$RPORT:127.0.0.1:$DEADPORT"
+[ "$SYNC_RC" = 1 ] && grep -q "$DEADPORT\|onnect" "$WORK/sync.err" &&
+	ok "--connect-to a closed port: the round fails (exit 1: $(tail -1 "$WORK/sync.err" | cut -c1-100))" ||
+	bad "--connect-to a closed port: rc $SYNC_RC: $(tail -1 "$WORK/sync.err")"
+"$SYNC_BIN" --source "$SOURCE" --rrdp-dir "$WORK/x" --rsync-dir "$WORK/y" --base-uri "$SYNC_BASE" \
+	--once --connect-to "127.0.0.1:$RPORT" </dev/null >/dev/null 2>"$WORK/ct.err"
+[ $? = 2 ] && grep -q 'HOST:PORT:ADDR:PORT' "$WORK/ct.err" &&
+	ok "--connect-to without a target: usage error (exit 2)" || bad "--connect-to syntax: $(cat "$WORK/ct.err")"
+
 stop_daemon "$DAEMON_PID" && ok "rpkipubd stops cleanly" || bad "rpkipubd stop"
 finish

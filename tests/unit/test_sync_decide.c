@@ -390,6 +390,27 @@ test_origin(void **unused)
 	rrdp_notification_free(&n);
 }
 
+/* --connect-to values: HOST:PORT:ADDR:PORT, as libcurl's CONNECT_TO. */
+static void
+test_connect_to(void **unused)
+{
+	(void)unused;
+	assert_int_equal(http_connect_to_valid(
+	    "rrdp.example.net:443:10.0.0.10:8443"), 1);
+	assert_int_equal(http_connect_to_valid("h:443:[2001:db8::1]:443"), 1);
+	assert_int_equal(http_connect_to_valid("[::1]:1:127.0.0.1:65535"), 1);
+	assert_int_equal(http_connect_to_valid("h:443"), 0);
+	assert_int_equal(http_connect_to_valid("h:443:10.0.0.10"), 0);
+	assert_int_equal(http_connect_to_valid("h:443:10.0.0.10:0"), 0);
+	assert_int_equal(http_connect_to_valid("h:443:10.0.0.10:65536"), 0);
+	assert_int_equal(http_connect_to_valid("h:443:10.0.0.10:443:x"), 0);
+	assert_int_equal(http_connect_to_valid(":443:10.0.0.10:443"), 0);
+	assert_int_equal(http_connect_to_valid("h:443::443"), 0);
+	assert_int_equal(http_connect_to_valid("h x:443:a:443"), 0);
+	assert_int_equal(http_connect_to_valid("[::1:443:a:443"), 0);
+	assert_int_equal(http_connect_to_valid("h:44a:a:443"), 0);
+}
+
 int
 main(void)
 {
@@ -400,6 +421,7 @@ main(void)
 		cmocka_unit_test(test_regression),
 		cmocka_unit_test(test_chain),
 		cmocka_unit_test(test_origin),
+		cmocka_unit_test(test_connect_to),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
