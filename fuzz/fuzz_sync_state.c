@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "fileio.h"
 #include "sync_state.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -31,14 +32,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 			abort();
 		return 0;
 	}
-	if (st.snapshot.rel != NULL && !sync_rel_valid(st.snapshot.rel))
+	if (st.snapshot.rel != NULL && !path_rel_safe(st.snapshot.rel))
 		abort();
 	for (i = 0; i < st.ndeltas; i++)
-		if (!sync_rel_valid(st.deltas[i].rel) ||
+		if (!path_rel_safe(st.deltas[i].rel) ||
 		    (i > 0 && st.deltas[i].serial >= st.deltas[i - 1].serial))
 			abort();
 	for (i = 0; i < st.ngone; i++)
-		if (!sync_rel_valid(st.gone[i].rel))
+		if (!path_rel_safe(st.gone[i].rel))
 			abort();
 	buf_init(&a);
 	sync_state_write(&a, &st);

@@ -24,6 +24,9 @@
 #define MAX_ERROR_TEXT		4096
 /* A BPKI certificate in RFC 8183 XML (DER). */
 #define MAX_BPKI_CERT_SIZE	(64u * 1024)
+/* A path below a directory of ours named in a state file or a
+ * notification ("<session>/<serial>/<dir>/snapshot.xml" is 90). */
+#define PATH_REL_MAX		255
 /* An RFC 8183 document. */
 #define MAX_RFC8183_SIZE	(256u * 1024)
 /* Nesting depth accepted in any XML document we parse. */

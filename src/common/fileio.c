@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bounds.h"
 #include "buf.h"
 #include "fileio.h"
 #include "log.h"
@@ -175,4 +176,40 @@ int
 file_write_swap(const char *path, const void *data, size_t len, int mode)
 {
 	return file_write_replace(path, data, len, mode, 0);
+}
+
+char *
+path_join(const char *a, const char *b)
+{
+	struct buf	p;
+
+	buf_init(&p);
+	buf_printf(&p, "%s/%s", a, b);
+	return buf_str(&p);
+}
+
+int
+path_rel_safe(const char *rel)
+{
+	const char	*s;
+	int		 seg_start = 1;
+
+	if (*rel == '\0' || strlen(rel) > PATH_REL_MAX)
+		return 0;
+	for (s = rel; *s != '\0'; s++) {
+		if (*s == '/') {
+			if (seg_start)
+				return 0;
+			seg_start = 1;
+			continue;
+		}
+		if (seg_start && *s == '.')
+			return 0;
+		seg_start = 0;
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || *s == '.' || *s == '_' ||
+		    *s == '-'))
+			return 0;
+	}
+	return !seg_start;
 }

@@ -22,6 +22,15 @@ int	 file_write_swap(const char *path, const void *, size_t, int mode);
 int	 dir_create(const char *path);
 /* fsync a directory, so renames and creations in it survive a crash. */
 int	 dir_fsync(const char *dir);
+/* "a/b" in a new string. */
+char	*path_join(const char *a, const char *b);
+/*
+ * A relative path this program is willing to open under a directory it
+ * owns: at most PATH_REL_MAX characters in segments of [A-Za-z0-9._-],
+ * none empty and none starting with '.' (no "..", no hidden files, no
+ * leading or trailing '/').  1 or 0.
+ */
+int	 path_rel_safe(const char *rel);
 /* Read a whole file of at most max bytes; malloc'd, NUL-terminated. */
 char	*file_read(const char *path, size_t max, size_t *len);
 

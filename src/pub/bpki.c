@@ -53,7 +53,7 @@ static const char *const renew_files[] = { "ee.key", "ee.cer", "crl.der" };
 #define NRENEW_FILES	(sizeof(renew_files) / sizeof(renew_files[0]))
 
 static char *
-path_join(const char *dir, const char *name, const char *suffix)
+bpki_file(const char *dir, const char *name, const char *suffix)
 {
 	struct buf	b;
 
@@ -67,7 +67,7 @@ static int
 write_atomic(const char *dir, const char *name, const void *data,
     size_t len, mode_t mode)
 {
-	char	*path = path_join(dir, name, "");
+	char	*path = bpki_file(dir, name, "");
 	int	 rc;
 
 	rc = file_write_atomic(path, data, len, (int)mode);
@@ -79,7 +79,7 @@ write_atomic(const char *dir, const char *name, const void *data,
 static uint8_t *
 read_file(const char *dir, const char *name, size_t *len)
 {
-	char	*path = path_join(dir, name, "");
+	char	*path = bpki_file(dir, name, "");
 	char	*data;
 
 	if ((data = file_read(path, BPKI_MAX_FILE, len)) != NULL &&
@@ -100,11 +100,11 @@ bpki_recover(const char *dir)
 	size_t	 i;
 	int	 rc = -1;
 
-	journal = path_join(dir, BPKI_JOURNAL, "");
+	journal = bpki_file(dir, BPKI_JOURNAL, "");
 	if (access(journal, F_OK) == 0) {
 		for (i = 0; i < NRENEW_FILES; i++) {
-			from = path_join(dir, renew_files[i], ".new");
-			to = path_join(dir, renew_files[i], "");
+			from = bpki_file(dir, renew_files[i], ".new");
+			to = bpki_file(dir, renew_files[i], "");
 			if (rename(from, to) == -1 && errno != ENOENT) {
 				log_err("rename %s to %s: %s", from, to,
 				    strerror(errno));
@@ -130,7 +130,7 @@ bpki_recover(const char *dir)
 	} else {
 		/* Renewal interrupted before its commit: the old set stands. */
 		for (i = 0; i < NRENEW_FILES; i++) {
-			from = path_join(dir, renew_files[i], ".new");
+			from = bpki_file(dir, renew_files[i], ".new");
 			if (unlink(from) == -1 && errno != ENOENT)
 				log_warn("%s: unlink: %s", from,
 				    strerror(errno));
@@ -618,8 +618,8 @@ write_ee_renewal(const char *dir, const uint8_t *key, size_t keylen,
 	    0644) == -1)
 		return -1;
 	for (i = 0; i < NRENEW_FILES; i++) {
-		from = path_join(dir, renew_files[i], ".new");
-		to = path_join(dir, renew_files[i], "");
+		from = bpki_file(dir, renew_files[i], ".new");
+		to = bpki_file(dir, renew_files[i], "");
 		if (rename(from, to) == -1) {
 			log_err("rename %s to %s: %s", from, to,
 			    strerror(errno));
@@ -632,7 +632,7 @@ write_ee_renewal(const char *dir, const uint8_t *key, size_t keylen,
 	}
 	if (dir_fsync(dir) == -1)
 		return -1;
-	journal = path_join(dir, BPKI_JOURNAL, "");
+	journal = bpki_file(dir, BPKI_JOURNAL, "");
 	if (unlink(journal) == -1)
 		log_err("%s: unlink: %s", journal, strerror(errno));
 	else if (dir_fsync(dir) == 0)
@@ -660,7 +660,7 @@ bpki_create(const char *dir, const char *cn)
 		return -1;
 	}
 	/* ta.cer is written last, so it marks a complete identity. */
-	path = path_join(dir, "ta.cer", "");
+	path = bpki_file(dir, "ta.cer", "");
 	if (access(path, F_OK) == 0) {
 		log_err("%s: a BPKI identity exists already; not replacing it",
 		    dir);
@@ -669,7 +669,7 @@ bpki_create(const char *dir, const char *cn)
 	}
 	free(path);
 	/* Leftovers of an older identity's renewal must not be replayed. */
-	path = path_join(dir, BPKI_JOURNAL, "");
+	path = bpki_file(dir, BPKI_JOURNAL, "");
 	unlink(path);
 	free(path);
 	if (bpki_recover(dir) == -1)

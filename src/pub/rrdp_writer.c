@@ -478,17 +478,6 @@ twin_close(struct twin *t, uint8_t hash[32])
 	return rc;
 }
 
-/* Join dir and rel into a new string. */
-static char *
-join(const char *dir, const char *rel)
-{
-	struct buf	p;
-
-	buf_init(&p);
-	buf_printf(&p, "%s/%s", dir, rel);
-	return buf_str(&p);
-}
-
 static double
 elapsed(const struct timespec *since)
 {
@@ -574,19 +563,11 @@ state_save(const char *dir, const struct rrdp_state *s)
 	for (i = 0; i < s->ngone; i++)
 		buf_printf(&b, "gone %lld %s\n", (long long)s->gone[i].since,
 		    s->gone[i].rel);
-	path = join(dir, RRDP_STATE_FILE);
+	path = path_join(dir, RRDP_STATE_FILE);
 	rc = file_write_atomic(path, b.data, b.len, 0644);
 	free(path);
 	buf_free(&b);
 	return rc;
-}
-
-/* A relative path as the state file may hold: under the dir, no "..". */
-static int
-rel_ok(const char *rel)
-{
-	return rel[0] != '/' && rel[0] != '.' && strstr(rel, "..") == NULL &&
-	    strlen(rel) < 256;
 }
 
 /* 1 loaded, 0 no state file, -1 unreadable or corrupt (logged). */
@@ -600,7 +581,7 @@ state_load(const char *dir, struct rrdp_state *s)
 	int		 rc = -1, lineno = 0;
 
 	memset(s, 0, sizeof(*s));
-	path = join(dir, RRDP_STATE_FILE);
+	path = path_join(dir, RRDP_STATE_FILE);
 	if (access(path, F_OK) == -1 && errno == ENOENT) {
 		rc = 0;
 		goto out;
@@ -627,8 +608,8 @@ state_load(const char *dir, struct rrdp_state *s)
 		}
 		else if (sscanf(line, "snapshot %255s %79s %lld", a, h,
 		    &x) == 3) {
-			if (!rel_ok(a) || hex_decode(s->snapshot_hash, 32,
-			    h) == -1)
+			if (!path_rel_safe(a) ||
+			    hex_decode(s->snapshot_hash, 32, h) == -1)
 				goto corrupt;
 			free(s->snapshot_rel);
 			s->snapshot_rel = xstrdup(a);
@@ -637,7 +618,7 @@ state_load(const char *dir, struct rrdp_state *s)
 		    a, h, &y, &z) == 5) {
 			struct delta_rec	*d;
 
-			if (!rel_ok(a))
+			if (!path_rel_safe(a))
 				goto corrupt;
 			s->deltas = xrealloc(s->deltas, (s->ndeltas + 1) *
 			    sizeof(*s->deltas));
@@ -652,7 +633,7 @@ state_load(const char *dir, struct rrdp_state *s)
 			free(s->tree);
 			s->tree = xstrdup(a);
 		} else if (sscanf(line, "gone %lld %255s", &x, a) == 2) {
-			if (!rel_ok(a))
+			if (!path_rel_safe(a))
 				goto corrupt;
 			gone_add(s, a, (time_t)x);
 		} else
@@ -1142,7 +1123,7 @@ job_remove_dir(struct job *j)
 	size_t	 i;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		p = join(j->dir, names[i]);
+		p = path_join(j->dir, names[i]);
 		unlink(p);
 		free(p);
 	}
@@ -1218,7 +1199,7 @@ notification_write(struct rrdp_writer *w, const struct rrdp_state *s)
 		memcpy(n.deltas[i].hash, s->deltas[i].hash, 32);
 	}
 	rrdp_notification_write(&b, &n);
-	path = join(w->rrdp_dir, RRDP_NOTIFICATION);
+	path = path_join(w->rrdp_dir, RRDP_NOTIFICATION);
 	rc = file_write_atomic(path, b.data, b.len, 0644);
 	free(path);
 	buf_free(&b);
@@ -1300,7 +1281,7 @@ sweep_walk(struct rrdp_writer *w, const char *rel, int depth, time_t now)
 	struct buf	 child;
 	DIR		*d;
 	char		*path = rel[0] == '\0' ? xstrdup(w->rrdp_dir) :
-			    join(w->rrdp_dir, rel);
+			    path_join(w->rrdp_dir, rel);
 	int		 changed = 0;
 
 	buf_init(&child);
@@ -1347,7 +1328,7 @@ sweep_rrdp(struct rrdp_writer *w, time_t now)
 			s->gone[keep++] = s->gone[i];
 			continue;
 		}
-		path = join(w->rrdp_dir, s->gone[i].rel);
+		path = path_join(w->rrdp_dir, s->gone[i].rel);
 		if (unlink(path) == -1 && errno != ENOENT)
 			log_warn("%s: %s", path, strerror(errno));
 		/* Directories left empty go too (rmdir fails otherwise). */
@@ -1427,7 +1408,7 @@ rrdp_writer_run(struct rrdp_writer *w, time_t now)
 	/* BCP: unpredictable paths, so CDNs never cached a 404 for them. */
 	snprintf(j.rel, sizeof(j.rel), "%s/%lld/%s", j.session,
 	    (long long)j.serial, hex);
-	j.dir = join(w->rrdp_dir, j.rel);
+	j.dir = path_join(w->rrdp_dir, j.rel);
 	if (dir_create(j.dir) == -1)
 		goto out;
 	snprintf(j.tree_name, sizeof(j.tree_name), "%s-%lld-%.8s", j.session,

@@ -194,16 +194,6 @@ dir_times(int fd)
 	return rc;
 }
 
-static char *
-path_join(const char *a, const char *b)
-{
-	struct buf	p;
-
-	buf_init(&p);
-	buf_printf(&p, "%s/%s", a, b);
-	return buf_str(&p);
-}
-
 char *
 rsync_tree_current(const char *dir)
 {

@@ -415,36 +415,6 @@ uri_origin(const char *uri, char *out, size_t outlen)
 }
 
 /*
- * A relative path we are willing to open: segments of [A-Za-z0-9._-],
- * none empty and none starting with '.' (no "..", no hidden files).
- */
-static int
-rel_path_safe(const char *rel)
-{
-	const char	*s;
-	int		 seg_start = 1;
-
-	if (*rel == '\0')
-		return 0;
-	for (s = rel; *s != '\0'; s++) {
-		if (*s == '/') {
-			if (seg_start)
-				return 0;
-			seg_start = 1;
-			continue;
-		}
-		if (seg_start && *s == '.')
-			return 0;
-		seg_start = 0;
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		    (*s >= '0' && *s <= '9') || *s == '.' || *s == '_' ||
-		    *s == '-'))
-			return 0;
-	}
-	return !seg_start;
-}
-
-/*
  * The file under rrdp_dir that uri names: the URI without the base
  * every URI of the notification shares.  NULL (problem reported) if
  * it does not start with the base or the rest is not a safe path.
@@ -460,7 +430,7 @@ uri_path(struct verify *v, const char *what, const char *uri)
 		    "snapshot URI", what, uri, v->base);
 		return NULL;
 	}
-	if (!rel_path_safe(uri + blen)) {
+	if (!path_rel_safe(uri + blen)) {
 		problem(v, "%s URI %s: %s is not a plain relative path", what,
 		    uri, uri + blen);
 		return NULL;
@@ -913,7 +883,7 @@ rsync_paths(struct verify *v, const struct omap *uris, struct omap *paths)
 			continue;
 		if (strncmp(c->key, "rsync://", 8) != 0 ||
 		    (rest = strchr(c->key + 8, '/')) == NULL ||
-		    !rel_path_safe(rest + 1)) {
+		    !path_rel_safe(rest + 1)) {
 			problem(v, "rsync: snapshot URI %s is not an rsync "
 			    "URI with a plain path", c->key);
 			continue;
@@ -1045,7 +1015,7 @@ check_rsync(struct verify *v, const char *rsync_dir, size_t *nfiles,
 	}
 	target[n] = '\0';
 	if (strncmp(target, "trees/", 6) != 0 ||
-	    strchr(target + 6, '/') != NULL || !rel_path_safe(target + 6))
+	    strchr(target + 6, '/') != NULL || !path_rel_safe(target + 6))
 		problem(v, "rsync: %s points to %s, not to trees/<name>", cur,
 		    target);
 	if (stat(cur, &sb) == -1 || !S_ISDIR(sb.st_mode)) {

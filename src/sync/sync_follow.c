@@ -234,16 +234,6 @@ sync_check_origin(const char *source, const struct rrdp_notification *n,
 
 /* ---- open and close ---- */
 
-static char *
-path_join(const char *a, const char *b)
-{
-	struct buf	p;
-
-	buf_init(&p);
-	buf_printf(&p, "%s/%s", a, b);
-	return buf_str(&p);
-}
-
 /*
  * The last success of an earlier run, from its status file: a cron job's
  * failing round must still say when the copy was last current.

@@ -239,7 +239,7 @@ sweep_walk(const char *rrdp_dir, struct sync_state *st, const char *rel,
 			/* Fails unless it is empty now. */
 			unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR);
 		} else if (!state_knows(st, buf_str(&child)) &&
-		    sync_rel_valid(buf_str(&child)) &&
+		    path_rel_safe(buf_str(&child)) &&
 		    st->ngone < SYNC_MAX_GONE) {
 			sync_state_gone_add(st, buf_str(&child), now);
 			changed = 1;

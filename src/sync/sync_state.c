@@ -21,32 +21,6 @@
 #define STATE_MAX_LINE	(2 * MAX_URI_LENGTH + 512)
 
 int
-sync_rel_valid(const char *rel)
-{
-	const char	*s;
-	int		 seg_start = 1;
-
-	if (*rel == '\0' || strlen(rel) > 255)
-		return 0;
-	for (s = rel; *s != '\0'; s++) {
-		if (*s == '/') {
-			if (seg_start)
-				return 0;
-			seg_start = 1;
-			continue;
-		}
-		if (seg_start && *s == '.')
-			return 0;
-		seg_start = 0;
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		    (*s >= '0' && *s <= '9') || *s == '.' || *s == '_' ||
-		    *s == '-'))
-			return 0;
-	}
-	return !seg_start;
-}
-
-int
 sync_validator_valid(const char *v)
 {
 	size_t	i;
@@ -193,7 +167,7 @@ file_line(struct parser *p, char *rest, struct sync_file *f)
 	if (strlen(h) != 2 * RRDP_HASH_LEN ||
 	    hex_decode(f->hash, RRDP_HASH_LEN, h) == -1)
 		return bad(p, "hash is not 64 hex digits");
-	if (!sync_rel_valid(rel))
+	if (!path_rel_safe(rel))
 		return bad(p, "unsafe path %.60s", rel);
 	if (rrdp_uri_valid(uri) == -1)
 		return bad(p, "URI is not printable ASCII or too long");
@@ -248,7 +222,7 @@ parse_line(struct parser *p, struct sync_state *st, char *line)
 		st->deltas[st->ndeltas++] = f;
 	} else if (strcmp(key, "tree") == 0) {
 		if ((w = word(&rest)) == NULL || *rest != '\0' ||
-		    !sync_rel_valid(w) || strchr(w, '/') != NULL ||
+		    !path_rel_safe(w) || strchr(w, '/') != NULL ||
 		    st->tree != NULL)
 			return bad(p, "bad or repeated tree");
 		st->tree = xstrdup(w);
@@ -272,7 +246,7 @@ parse_line(struct parser *p, struct sync_state *st, char *line)
 			    SYNC_MAX_GONE);
 		if (number(word(&rest), 0, INT64_MAX, &v) == -1 ||
 		    (w = word(&rest)) == NULL || *rest != '\0' ||
-		    !sync_rel_valid(w))
+		    !path_rel_safe(w))
 			return bad(p, "want gone SINCE REL");
 		sync_state_gone_add(st, w, (time_t)v);
 	} else

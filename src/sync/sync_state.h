@@ -88,11 +88,6 @@ void	sync_state_copy(struct sync_state *dst, const struct sync_state *src);
 
 /* Add a file awaiting removal since when (rel copied). */
 void	sync_state_gone_add(struct sync_state *, const char *rel, time_t since);
-/*
- * Is rel a path the state may hold: segments of [A-Za-z0-9._-], none
- * empty or starting with '.', at most 255 characters?  1 yes, 0 no.
- */
-int	sync_rel_valid(const char *rel);
 /* Is v a validator value we keep (printable ASCII, bounded)?  1 or 0. */
 int	sync_validator_valid(const char *v);
 

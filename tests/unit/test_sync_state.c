@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "buf.h"
+#include "fileio.h"
 #include "sync_state.h"
 
 #define SESSION	"9df4b597-af9e-4dca-bdda-719cce2c4e28"
@@ -256,12 +257,12 @@ test_validators(void **unused)
 	memset(long_v, 'a', sizeof(long_v) - 1);
 	long_v[sizeof(long_v) - 1] = '\0';
 	assert_int_equal(sync_validator_valid(long_v), 0);
-	assert_int_equal(sync_rel_valid("a/b/c.xml"), 1);
-	assert_int_equal(sync_rel_valid("a//b"), 0);
-	assert_int_equal(sync_rel_valid("a/.b"), 0);
-	assert_int_equal(sync_rel_valid("/a"), 0);
-	assert_int_equal(sync_rel_valid("a/"), 0);
-	assert_int_equal(sync_rel_valid("a/b c"), 0);
+	assert_int_equal(path_rel_safe("a/b/c.xml"), 1);
+	assert_int_equal(path_rel_safe("a//b"), 0);
+	assert_int_equal(path_rel_safe("a/.b"), 0);
+	assert_int_equal(path_rel_safe("/a"), 0);
+	assert_int_equal(path_rel_safe("a/"), 0);
+	assert_int_equal(path_rel_safe("a/b c"), 0);
 }
 
 int
