@@ -48,6 +48,8 @@ usage(FILE *f)
 "after the size rule and are removed rrdp_keep seconds later; replaced\n"
 "trees rsync_keep seconds later (two hours by default).  A store found\n"
 "behind what was announced (a restored backup) starts a new RRDP session.\n"
+"Announced changes leave the store's change log change_log_keep seconds\n"
+"later (seven days; 0 keeps them).\n"
 "\n"
 "Signals: SIGTERM and SIGINT stop after the requests in progress have been\n"
 "answered; SIGHUP checks the server's BPKI EE certificate and CRL and\n"

@@ -37,6 +37,7 @@ config_new(const char *data_dir)
 	c->delta_window = CONFIG_DELTA_WINDOW;
 	c->rrdp_keep = CONFIG_FILE_KEEP;
 	c->rsync_keep = CONFIG_FILE_KEEP;
+	c->change_log_keep = CONFIG_CHANGE_LOG_KEEP;
 	c->rrdp_listen = xstrdup(CONFIG_RRDP_LISTEN);
 	c->rrdp_tls_cert = xstrdup("");
 	c->rrdp_tls_key = xstrdup("");
@@ -213,8 +214,8 @@ static const struct config_key config_keys[] = {
 	CK_STR(listen), CK_STR(admin_listen), CK_NUM(max_body),
 	CK_NUM(max_object), CK_STR(rrdp_dir), CK_STR(rsync_dir),
 	CK_NUM(rrdp_interval), CK_NUM(delta_window), CK_NUM(rrdp_keep),
-	CK_NUM(rsync_keep), CK_STR(rrdp_listen), CK_STR(rrdp_tls_cert),
-	CK_STR(rrdp_tls_key),
+	CK_NUM(rsync_keep), CK_NUM(change_log_keep), CK_STR(rrdp_listen),
+	CK_STR(rrdp_tls_cert), CK_STR(rrdp_tls_key),
 };
 
 static int
@@ -335,6 +336,9 @@ config_save(const struct config *c)
 	    "delta_window = %zu\n"
 	    "rrdp_keep = %zu\n"
 	    "rsync_keep = %zu\n"
+	    "# Seconds a change stays in the store's change log after the\n"
+	    "# RRDP writer announced it (0: forever); an audit trail only.\n"
+	    "change_log_keep = %zu\n"
 	    "# Embedded RRDP server (empty: none); TLS when both files are set.\n"
 	    "rrdp_listen = %s\n"
 	    "rrdp_tls_cert = %s\n"
@@ -342,7 +346,8 @@ config_save(const struct config *c)
 	    c->service_uri, c->rsync_base, c->rrdp_base, c->listen,
 	    c->admin_listen, c->max_body, c->max_object, c->rrdp_dir,
 	    c->rsync_dir, c->rrdp_interval, c->delta_window, c->rrdp_keep,
-	    c->rsync_keep, c->rrdp_listen, c->rrdp_tls_cert, c->rrdp_tls_key);
+	    c->rsync_keep, c->change_log_keep, c->rrdp_listen,
+	    c->rrdp_tls_cert, c->rrdp_tls_key);
 	rc = file_write_atomic(path, b.data, b.len, 0644);
 	buf_free(&b);
 	free(path);

@@ -28,6 +28,8 @@
 #define CONFIG_DELTA_WINDOW	(4 * 3600) /* s of deltas listed (BCP 8.5) */
 #define CONFIG_FILE_KEEP	(2 * 3600) /* s unreferenced files stay */
 #define CONFIG_RRDP_LISTEN	"127.0.0.1:8082"
+/* s announced changes stay in the store's change log (0: forever). */
+#define CONFIG_CHANGE_LOG_KEEP	(7 * 86400)
 
 struct config {
 	char	*data_dir;
@@ -45,6 +47,7 @@ struct config {
 	size_t	 delta_window;	/* seconds of deltas to list, at least */
 	size_t	 rrdp_keep;	/* seconds unreferenced RRDP files stay */
 	size_t	 rsync_keep;	/* seconds replaced rsync trees stay */
+	size_t	 change_log_keep; /* seconds announced changes stay; 0: ever */
 	/* The embedded RRDP server (http_rrdp.c); "" disables it. */
 	char	*rrdp_listen;
 	char	*rrdp_tls_cert;	/* PEM files; both or neither */

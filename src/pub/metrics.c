@@ -209,9 +209,15 @@ metrics_render(struct buf *b, const struct store_totals *t,
 	    "# HELP rpkipubd_rrdp_deltas_seconds Age of the oldest listed "
 	    "delta: how far back relying parties can catch up by deltas.\n"
 	    "# TYPE rpkipubd_rrdp_deltas_seconds gauge\n"
-	    "rpkipubd_rrdp_deltas_seconds %lld\n",
+	    "rpkipubd_rrdp_deltas_seconds %lld\n"
+	    "# HELP rpkipubd_change_log_pruned_total Changes removed from the "
+	    "store's change log since start (announced, older than "
+	    "change_log_keep).\n"
+	    "# TYPE rpkipubd_change_log_pruned_total counter\n"
+	    "rpkipubd_change_log_pruned_total %lld\n",
 	    r->session, (long long)r->serial, (long long)r->serials,
 	    (long long)r->resets, (long long)r->failures, r->last_duration,
 	    (long long)r->last_serial_time, (long long)r->snapshot_bytes,
-	    (long long)r->deltas_listed, (long long)r->delta_seconds);
+	    (long long)r->deltas_listed, (long long)r->delta_seconds,
+	    (long long)r->changes_pruned);
 }

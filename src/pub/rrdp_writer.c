@@ -38,6 +38,8 @@
 /* Buffered output per file: large writes, few syscalls. */
 #define OUT_BUFSIZE		(1024 * 1024)
 #define RAND_HEX_BYTES		16	/* 128 random bits per serial dir */
+/* Changes pruned from the store's change log per run, at most. */
+#define RRDP_PRUNE_BATCH	10000
 /* Delta objects kept in memory for the rsync tree thread. */
 #define TREE_INLINE_MAX		(64u * 1024 * 1024)
 
@@ -1562,6 +1564,35 @@ rrdp_writer_run(struct rrdp_writer *w, time_t now)
 	return rc;
 }
 
+/*
+ * The change log is only read for the next delta: changes up to the
+ * announced one are history.  Keep change_log_keep seconds of it as an
+ * audit trail and prune the rest a batch per run, so one run never holds
+ * the store's write lock for long.
+ */
+static void
+prune_changes(struct rrdp_writer *w, time_t now)
+{
+	int64_t	n = 0;
+
+	if (w->cfg->change_log_keep == 0 || w->state.serial == 0 ||
+	    (time_t)w->cfg->change_log_keep > now)
+		return;
+	if (store_change_prune(w->st, w->state.change, now -
+	    (time_t)w->cfg->change_log_keep, RRDP_PRUNE_BATCH, &n) == -1) {
+		log_warn("store: pruning the change log failed; retried "
+		    "after the next run");
+		return;
+	}
+	if (n == 0)
+		return;
+	log_debug("store: %lld changes older than %zu s removed from the "
+	    "change log", (long long)n, w->cfg->change_log_keep);
+	pthread_mutex_lock(&w->status_lock);
+	w->status.changes_pruned += n;
+	pthread_mutex_unlock(&w->status_lock);
+}
+
 int
 rrdp_writer_prepare(struct rrdp_writer *w, time_t now)
 {
@@ -1569,6 +1600,7 @@ rrdp_writer_prepare(struct rrdp_writer *w, time_t now)
 	int		rc;
 
 	sweep_rrdp(w, now);
+	prune_changes(w, now);
 	if (rsync_tree_expire(w->rsync_dir, now,
 	    (time_t)w->cfg->rsync_keep) == -1)
 		log_warn("%s: removing old rsync trees failed",

@@ -61,6 +61,7 @@ struct rrdp_status {
 	int64_t	serials;		/* written since start */
 	int64_t	resets;			/* sessions started since start */
 	int64_t	failures;		/* runs that failed since start */
+	int64_t	changes_pruned;		/* change log rows removed */
 };
 
 /*
@@ -84,7 +85,8 @@ void			 rrdp_writer_status(struct rrdp_writer *,
 			    struct rrdp_status *);
 /*
  * Idle-time work after a run: removal of files unreferenced for
- * rrdp_keep and of trees retired for rsync_keep, and the hard-link copy
+ * rrdp_keep, of trees retired for rsync_keep and of announced changes
+ * older than change_log_keep from the store, and the hard-link copy
  * of the current rsync tree that the next serial's tree starts from
  * (rsync_tree_prepare).  0 or -1.
  */

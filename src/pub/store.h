@@ -13,7 +13,7 @@
  *   changes     one row per applied query (the change log): id, time,
  *               publisher; change_items: uri, old hash, new hash.  The
  *               RRDP writer turns the changes since its last serial into
- *               one delta.
+ *               one delta, and prunes them change_log_keep seconds later.
  *
  * Return values: 0 success, -1 error (logged with the backend's message).
  * Lookups return 1 found, 0 not found, -1 error.
@@ -138,6 +138,15 @@ int	store_change_item(struct store *, int64_t change_id, const char *uri,
  */
 int	store_changes_since(struct store *, int64_t after, int64_t upto,
 	    store_change_cb, void *);
+
+/*
+ * Remove the oldest changes (at most limit, with their items) whose id is
+ * below announced (the RRDP writer has published them) and whose time is
+ * before `before'; the last change always stays.  *removed: how many.
+ * Its own transaction.  0 or -1.
+ */
+int	store_change_prune(struct store *, int64_t announced, time_t before,
+	    int64_t limit, int64_t *removed);
 
 /* Publishers and the last change (cheap: objects are not counted). */
 int	store_totals(struct store *, struct store_totals *);

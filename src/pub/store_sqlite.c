@@ -25,6 +25,10 @@
 /* How long a RESTART checkpoint may wait for readers (see store_maintain). */
 #define STORE_RESTART_WAIT_MS	100
 
+#define STORE_PRUNE_SET \
+    "SELECT id FROM changes WHERE id < ?1 AND time < ?2 AND " \
+    "id < (SELECT max(id) FROM changes) ORDER BY id LIMIT ?3"
+
 enum stmt {
 	ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_SAVEPOINT, ST_RELEASE,
 	ST_ROLLBACK_TO,
@@ -32,7 +36,8 @@ enum stmt {
 	ST_REPLAY_SET,
 	ST_OBJ_GET, ST_OBJ_PUT, ST_OBJ_DELETE, ST_OBJ_LIST,
 	ST_OBJ_ELEM, ST_OBJ_SCAN,
-	ST_CHANGE_ADD, ST_CHANGE_ITEM, ST_CHANGES_SINCE,
+	ST_CHANGE_ADD, ST_CHANGE_ITEM, ST_CHANGES_SINCE, ST_PRUNE_ITEMS,
+	ST_PRUNE_CHANGES,
 	ST_TOTALS, ST_LAST_CHANGE, ST_META_GET, ST_META_SET, ST_READ_BEGIN,
 	ST_COUNT
 };
@@ -75,6 +80,16 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_CHANGES_SINCE] = "SELECT uri, old_hash, new_hash FROM "
 	    "change_items WHERE change_id > ?1 AND change_id <= ?2 "
 	    "ORDER BY uri, change_id, rowid",
+	/*
+	 * The oldest announced changes (id < ?1) older than ?2, at most ?3;
+	 * never the last row: max(id) is how the writer sees a store that
+	 * went back (store_last_change).  The same set twice, items first,
+	 * in one transaction.
+	 */
+	[ST_PRUNE_ITEMS] = "DELETE FROM change_items WHERE change_id IN "
+	    "(" STORE_PRUNE_SET ")",
+	[ST_PRUNE_CHANGES] = "DELETE FROM changes WHERE id IN "
+	    "(" STORE_PRUNE_SET ")",
 	/* No scan of the objects: metrics ask for this every scrape. */
 	[ST_TOTALS] = "SELECT (SELECT count(*) FROM publishers), "
 	    "(SELECT coalesce(max(id), 0) FROM changes)",
@@ -905,6 +920,31 @@ store_change_item(struct store *st, int64_t change_id, const char *uri,
 	if (new_hash != NULL)
 		sqlite3_bind_blob(stmt, 4, new_hash, 32, SQLITE_STATIC);
 	return store_exec_stmt(st, stmt, "change log item");
+}
+
+int
+store_change_prune(struct store *st, int64_t announced, time_t before,
+    int64_t limit, int64_t *removed)
+{
+	sqlite3_stmt	*stmt;
+	int		 i;
+
+	*removed = 0;
+	if (store_begin(st) == -1)
+		return -1;
+	for (i = 0; i < 2; i++) {
+		stmt = store_stmt(st, i == 0 ? ST_PRUNE_ITEMS :
+		    ST_PRUNE_CHANGES);
+		sqlite3_bind_int64(stmt, 1, announced);
+		sqlite3_bind_int64(stmt, 2, (int64_t)before);
+		sqlite3_bind_int64(stmt, 3, limit);
+		if (store_exec_stmt(st, stmt, "change log pruning") == -1) {
+			store_rollback(st);
+			return -1;
+		}
+	}
+	*removed = sqlite3_changes(st->db);
+	return store_commit(st);
 }
 
 int

@@ -6,7 +6,7 @@
 # deltas that never change across serials and restarts (RFC 9697), the
 # rsync tree with deterministic mtimes, session-reset, a new session when
 # the store is restored from an older copy, and removal of unreferenced
-# files and old trees after their keep time.
+# files, old trees and announced changes after their keep time.
 # shellcheck source=tests/integration/lib.sh disable=SC2015
 . "$(dirname "$0")/lib.sh"
 lib_setup
@@ -19,7 +19,7 @@ O=$WORK/objects
 mkdir -p "$O"
 init_server "$D" "$PORT" "$APORT" --rrdp-interval 1 --rrdp-listen none
 # Short keep times, so the removals can be watched.
-printf 'rrdp_keep = 4\nrsync_keep = 4\n' >>"$D/rpkipubd.conf"
+printf 'rrdp_keep = 4\nrsync_keep = 4\nchange_log_keep = 4\n' >>"$D/rpkipubd.conf"
 R=$D/rrdp
 S=$D/rsync
 NOTIF=$R/notification.xml
@@ -214,6 +214,19 @@ sleep 1.5
 [ "$(find "$S/trees" -mindepth 1 -maxdepth 1 | wc -l)" -le 3 ] &&
 	ok "old rsync trees are removed after rsync_keep ($(find "$S/trees" -mindepth 1 -maxdepth 1 | wc -l) left)" ||
 	bad "$(find "$S/trees" -mindepth 1 -maxdepth 1 | wc -l) rsync trees left"
+# The change log: every change announced and older than change_log_keep
+# is pruned, except the last one (its id is how a restored store is told).
+changes() { sqlite3 "file:$D/store.sqlite?mode=ro" 'SELECT count(*) || " " || max(id) FROM changes'; }
+LAST=$(sqlite3 "file:$D/store.sqlite?mode=ro" 'SELECT max(id) FROM changes')
+for ((i = 0; i < 50; i++)); do [ "$(changes)" = "1 $LAST" ] && break; sleep 0.1; done
+[ "$(changes)" = "1 $LAST" ] && ok "the change log is pruned to its last change (id $LAST) after change_log_keep" ||
+	bad "change log rows and last id: $(changes), want 1 $LAST"
+[ "$(sqlite3 "file:$D/store.sqlite?mode=ro" 'SELECT count(*) FROM change_items WHERE change_id < '"$LAST")" = 0 ] &&
+	ok "the pruned changes' items are gone" || bad "items of pruned changes are left"
+curl -sS --max-time 10 "http://127.0.0.1:$APORT/metrics" >"$WORK/metrics" || fail "GET /metrics failed"
+grep -Eq '^rpkipubd_change_log_pruned_total [1-9]' "$WORK/metrics" &&
+	ok "metrics: $(grep '^rpkipubd_change_log_pruned_total' "$WORK/metrics")" ||
+	bad "metrics: $(grep '^rpkipubd_change_log_pruned' "$WORK/metrics")"
 
 # ---- session reset ----
 ctl "$D" session-reset >/dev/null || fail "rpkipubctl session-reset failed"

@@ -1,8 +1,8 @@
 /*
  * RFC 8181 query semantics (engine.c) on a real SQLite store: create,
  * replace, withdraw, list, every error code the engine decides, per-query
- * atomicity, replay protection, the change log and the group-commit
- * writer thread.
+ * atomicity, replay protection, the change log and its pruning, and the
+ * group-commit writer thread.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -514,6 +514,76 @@ test_writer_failure_reply(void **state)
 	    "WHERE handle = 'alice'"), 0);
 }
 
+static int
+count_item(const char *uri, const uint8_t *old_hash, const uint8_t *new_hash,
+    void *arg)
+{
+	(void)uri;
+	(void)old_hash;
+	(void)new_hash;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/*
+ * Pruning takes only announced changes older than the cut, oldest first,
+ * at most the limit, with their items, and never the last change (the
+ * writer tells a store that went back by its id).
+ */
+static void
+test_change_prune(void **state)
+{
+	struct fixture	*f = *state;
+	char		 uri[64];
+	int64_t		 id, n, last;
+	int		 i, items;
+
+	assert_int_equal(store_begin(f->st), 0);
+	for (i = 0; i < 6; i++) {
+		assert_int_equal(store_change_add(f->st, "alice", 100 + i,
+		    &id), 0);
+		assert_int_equal(id, i + 1);
+		snprintf(uri, sizeof(uri), BASE "alice/%d.roa", i);
+		assert_int_equal(store_change_item(f->st, id, uri, NULL,
+		    sha(uri)), 0);
+		assert_int_equal(store_change_item(f->st, id, uri, sha(uri),
+		    NULL), 0);
+	}
+	assert_int_equal(store_commit(f->st), 0);
+
+	/* Announced up to 4; the cut at time 102 leaves ids 1 and 2. */
+	assert_int_equal(store_change_prune(f->st, 4, 102, 100, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(count(f, "SELECT min(id) FROM changes"), 3);
+	assert_int_equal(count(f, "SELECT count(*) FROM change_items"), 8);
+	assert_int_equal(count(f, "SELECT count(*) FROM change_items WHERE "
+	    "change_id < 3"), 0);
+	/* The limit: one, the oldest. */
+	assert_int_equal(store_change_prune(f->st, 6, 1000, 1, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(count(f, "SELECT min(id) FROM changes"), 4);
+	/* Unannounced changes stay (5 and 6 are above 5). */
+	assert_int_equal(store_change_prune(f->st, 5, 1000, 100, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(count(f, "SELECT min(id) FROM changes"), 5);
+	/* All announced and old: the last change stays, and its items. */
+	assert_int_equal(store_change_prune(f->st, 1000, 1000, 100, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_change_prune(f->st, 1000, 1000, 100, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_last_change(f->st, &last), 0);
+	assert_int_equal(last, 6);
+	items = 0;
+	assert_int_equal(store_changes_since(f->st, 0, last, count_item,
+	    &items), 0);
+	assert_int_equal(items, 2);
+	/* New changes go on from the last id. */
+	assert_int_equal(store_begin(f->st), 0);
+	assert_int_equal(store_change_add(f->st, "bob", 200, &id), 0);
+	assert_int_equal(store_commit(f->st), 0);
+	assert_int_equal(id, 7);
+}
+
 /* The writer's connection commits durably (WAL, synchronous=FULL). */
 static void
 test_durable_pragmas(void **state)
@@ -545,6 +615,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_writer_failure_reply,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_durable_pragmas, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_change_prune, setup,
 		    teardown),
 	};
 
