@@ -48,6 +48,7 @@ usage(FILE *f)
 "                [--keep SECONDS] [--rsync-keep SECONDS]\n"
 "                [--regression-grace SECONDS] [--max-snapshot-size BYTES]\n"
 "                [--max-delta-size BYTES] [--max-notification-size BYTES]\n"
+"                [--max-round-size BYTES]\n"
 "                [--timeout SECONDS] [--connect-timeout SECONDS]\n"
 "                [--stall-timeout SECONDS] [--status-file FILE]\n"
 "                [--metrics ADDR:PORT] [--syslog] [-q | -v]\n"
@@ -102,6 +103,9 @@ usage(FILE *f)
 "  --max-snapshot-size BYTES  largest snapshot, decoded (1G); K, M, G\n"
 "  --max-delta-size BYTES     largest delta, decoded (256M)\n"
 "  --max-notification-size BYTES  largest notification (16M, at most)\n"
+"  --max-round-size BYTES  all files one round downloads, decoded (2G):\n"
+"                      a snapshot and its deltas, which RFC 8182 wants\n"
+"                      no larger than it together\n"
 "  --timeout SECONDS   one whole transfer (%d)\n"
 "  --connect-timeout SECONDS  (%d)\n"
 "  --stall-timeout SECONDS  a transfer receiving nothing this long (%d)\n"
@@ -281,6 +285,7 @@ main(int argc, char *argv[])
 		{ "max-snapshot-size", required_argument, NULL, 'S' },
 		{ "max-delta-size", required_argument, NULL, 'D' },
 		{ "max-notification-size", required_argument, NULL, 'N' },
+		{ "max-round-size", required_argument, NULL, 'Z' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "connect-timeout", required_argument, NULL, 'T' },
 		{ "stall-timeout", required_argument, NULL, 'L' },
@@ -309,6 +314,7 @@ main(int argc, char *argv[])
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.max_snapshot = SYNC_DEFAULT_MAX_SNAPSHOT;
 	cfg.max_delta = SYNC_DEFAULT_MAX_DELTA;
+	cfg.max_round = SYNC_DEFAULT_MAX_ROUND;
 	cfg.max_notification = SYNC_DEFAULT_MAX_NOTIFICATION;
 	cfg.timeout = SYNC_DEFAULT_TIMEOUT;
 	cfg.connect_timeout = SYNC_DEFAULT_CONNECT_TIMEOUT;
@@ -371,6 +377,10 @@ main(int argc, char *argv[])
 		case 'D':
 			cfg.max_delta = size_arg("max-delta-size", optarg, 1024,
 			    MAX_RRDP_FILE_SIZE);
+			break;
+		case 'Z':
+			cfg.max_round = size_arg("max-round-size", optarg,
+			    1024, SYNC_MAX_ROUND);
 			break;
 		case 'N':
 			cfg.max_notification = size_arg("max-notification-size",

@@ -96,6 +96,14 @@
 #define SYNC_DEFAULT_MAX_SNAPSHOT	(1024ull * 1024 * 1024)
 /* A delta file, as decoded (--max-delta-size). */
 #define SYNC_DEFAULT_MAX_DELTA		(256ull * 1024 * 1024)
+/*
+ * All files one round downloads, decoded (--max-round-size): a snapshot
+ * and the deltas listed with it, whose sizes RFC 8182 section 3.3.2 asks
+ * to add up to no more than the snapshot.  Without it each file is
+ * bounded but a notification listing thousands of large deltas is not.
+ */
+#define SYNC_DEFAULT_MAX_ROUND		(2 * SYNC_DEFAULT_MAX_SNAPSHOT)
+#define SYNC_MAX_ROUND			(64ull * 1024 * 1024 * 1024)
 /* The notification file, as decoded (--max-notification-size; the
  * parser's MAX_RRDP_NOTIFICATION_SIZE is the most it can be). */
 #define SYNC_DEFAULT_MAX_NOTIFICATION	MAX_RRDP_NOTIFICATION_SIZE

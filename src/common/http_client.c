@@ -156,7 +156,8 @@ on_xfer(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
 	(void)dlnow;
 	(void)ultotal;
 	(void)ulnow;
-	if (x->g->on_progress == NULL || !x->begun)
+	/* Also before the body: a stop must not wait for connect or TLS. */
+	if (x->g->on_progress == NULL)
 		return 0;
 	if (x->g->on_progress(x->g->arg, x->res->bytes,
 	    dltotal > 0 ? (int64_t)dltotal : x->res->length) == -1) {

@@ -79,8 +79,9 @@ struct http_get {
 	 * empty body); then on_data for each piece.  Either returns 0, or
 	 * -1 to stop the transfer (HTTP_FAULT_CALLER; the caller keeps
 	 * its reason).  on_progress (may be NULL) is called about once a
-	 * second and between pieces with the bytes so far and the
-	 * announced length (-1 unknown); -1 stops too.
+	 * second from the start (connecting, waiting for the headers) and
+	 * between pieces, with the body bytes so far and the announced
+	 * length (-1 unknown); -1 stops too.
 	 */
 	int		(*on_begin)(void *, const struct http_result *);
 	int		(*on_data)(void *, const uint8_t *, size_t);

@@ -724,10 +724,15 @@ sync_fetch_file(const struct sync_http *h, const struct sync_fetch *f,
 		goto out;
 	}
 	/* The twin first: a file in place always has its twin. */
-	if (rename(p.gz.tmp, p.gz.final) == -1 ||
-	    rename(p.xml.tmp, p.xml.final) == -1) {
+	if (rename(p.gz.tmp, p.gz.final) == -1) {
+		pipe_fail(&p, SYNC_FAULT_LOCAL, "%s: rename: %s", p.gz.final,
+		    strerror(errno));
+		goto out;
+	}
+	if (rename(p.xml.tmp, p.xml.final) == -1) {
 		pipe_fail(&p, SYNC_FAULT_LOCAL, "%s: rename: %s", p.xml.final,
 		    strerror(errno));
+		/* The twin renamed just now has no file beside it. */
 		unlink(p.gz.final);
 		goto out;
 	}
@@ -866,6 +871,18 @@ sync_fetch_notification(const struct sync_http *h, const char *url,
 	g.on_progress = nbody_progress;
 	g.arg = &b;
 	r = http_get(&g, res, herr, sizeof(herr));
+	if (r == 1 && (etag == NULL || etag[0] == '\0') &&
+	    (last_modified == NULL || last_modified[0] == '\0')) {
+		/*
+		 * A 304 answers a conditional request only (RFC 9110 section
+		 * 15.4.5); to an unconditional one it names no copy this node
+		 * holds.
+		 */
+		*fault = SYNC_FAULT_HTTP;
+		snprintf(err, errlen, "notification: GET %s: 304 Not Modified "
+		    "to an unconditional request", url);
+		goto out;
+	}
 	if (r == 1) {
 		rc = 1;
 		goto out;

@@ -397,6 +397,8 @@ struct round {
 	char				 tree_name[128];
 	int				 fell_back;
 	uint64_t			 files, bytes, gzip_files;
+	uint64_t			 decoded;	/* of max_round */
+	uint64_t			 reused;	/* left by a killed round */
 	uint64_t			 put, withdrawn, skipped;
 	int64_t				 applied_first, applied_last;
 	/* where the time went (the round's log line) */
@@ -521,6 +523,10 @@ one_file(struct round *r, const struct sync_file *f, enum rrdp_kind kind,
 	    cfg->max_delta;
 	fx.limit_option = kind == RRDP_SNAPSHOT ? "--max-snapshot-size" :
 	    "--max-delta-size";
+	if (cfg->max_round - r->decoded < fx.max_size) {
+		fx.max_size = cfg->max_round - r->decoded;
+		fx.limit_option = "what is left of --max-round-size";
+	}
 	if (apply) {
 		fx.cb = sync_tree_elem;
 		fx.cbarg = r->worker;
@@ -534,6 +540,9 @@ one_file(struct round *r, const struct sync_file *f, enum rrdp_kind kind,
 	fx.name = slash + 1;
 	if (sync_file_present(cfg->rrdp_dir, f->rel, f->hash,
 	    listed(&r->s->state, f->rel))) {
+		/* Not known to be on disk: synced with the fetched ones. */
+		if (!listed(&r->s->state, f->rel))
+			r->reused++;
 		if (apply && sync_parse_local(path, &fx, &fault, err,
 		    sizeof(err)) == -1) {
 			round_fail(r, fault == SYNC_FAULT_NONE ?
@@ -551,6 +560,7 @@ one_file(struct round *r, const struct sync_file *f, enum rrdp_kind kind,
 	}
 	r->files++;
 	r->bytes += st.wire_bytes;
+	r->decoded += st.xml_bytes;
 	r->parse_cpu += st.parse_cpu;
 	r->fetched = xrealloc(r->fetched, (r->nfetched + 1) *
 	    sizeof(*r->fetched));
@@ -726,19 +736,47 @@ listed_or_twin(const struct sync_state *st, const char *rel)
  * that are not listed again, and the previous state's listed files that
  * the next one does not list (gone since now).
  */
+/* The files a round adds to the gone list always fit in the state. */
+_Static_assert(2 * (MAX_RRDP_DELTAS + 1) < SYNC_MAX_GONE,
+    "SYNC_MAX_GONE below what one round can add");
+
 static void
 next_gone(struct round *r, time_t now)
 {
 	const struct sync_state	*prev = &r->s->state;
 	struct sync_state	*nx = &r->next;
+	struct sync_gone	*carry;
 	struct buf		 gz;
 	const char		*rel;
-	size_t			 i;
+	size_t			 i, ncarry = 0, nnew = 0, early = 0;
 
+	/* Two files (and a twin) per file no longer listed. */
+	for (i = 0; i <= prev->ndeltas; i++) {
+		rel = i < prev->ndeltas ? prev->deltas[i].rel :
+		    prev->snapshot.rel;
+		if (rel != NULL && !listed(nx, rel))
+			nnew += 2;
+	}
+	carry = xcalloc(prev->ngone + 1, sizeof(*carry));
 	for (i = 0; i < prev->ngone; i++)
 		if (!listed_or_twin(nx, prev->gone[i].rel))
-			sync_state_gone_add(nx, prev->gone[i].rel,
-			    prev->gone[i].since);
+			carry[ncarry++] = prev->gone[i];
+	/*
+	 * The state holds SYNC_MAX_GONE at most (its parser refuses more):
+	 * past it the oldest go now rather than after --keep.  No served
+	 * notification names them (they were unlisted before this round).
+	 * The new ones always fit (the assertion above).
+	 */
+	if (ncarry + nnew > SYNC_MAX_GONE) {
+		early = sync_gone_trim(r->s->cfg.rrdp_dir, carry, ncarry,
+		    SYNC_MAX_GONE - nnew);
+		log_warn("%zu files await removal, more than the %d the state "
+		    "keeps: the %zu oldest removed before --keep", ncarry +
+		    nnew, SYNC_MAX_GONE, early);
+	}
+	for (i = early; i < ncarry; i++)
+		sync_state_gone_add(nx, carry[i].rel, carry[i].since);
+	free(carry);
 	for (i = 0; i <= prev->ndeltas; i++) {
 		rel = i < prev->ndeltas ? prev->deltas[i].rel :
 		    prev->snapshot.rel;
@@ -783,7 +821,7 @@ round_commit(struct round *r, time_t now)
 	 */
 	same_fs = stat(s->cfg.rrdp_dir, &a) == 0 &&
 	    stat(s->cfg.rsync_dir, &b) == 0 && a.st_dev == b.st_dev;
-	if (r->files > 0 && (t == NULL || !same_fs) &&
+	if (r->files + r->reused > 0 && (t == NULL || !same_fs) &&
 	    sync_syncfs(s->cfg.rrdp_dir) == -1) {
 		rsync_tree_free(t);
 		round_fail(r, SYNC_FAULT_LOCAL, "%s: syncfs failed",
@@ -829,25 +867,18 @@ round_commit(struct round *r, time_t now)
 static void
 round_undo(struct round *r)
 {
-	const char	*base = r->s->cfg.rrdp_dir;
-	struct buf	 p;
-	size_t		 i, blen = strlen(base);
-	char		*slash;
+	struct buf	gz;
+	size_t		i;
 
 	for (i = 0; i < r->nfetched; i++) {
-		buf_init(&p);
-		buf_printf(&p, "%s/%s.gz", base, r->fetched[i]);
-		unlink(buf_str(&p));
-		p.len -= 3;
-		unlink(buf_str(&p));
-		while ((slash = strrchr(buf_str(&p), '/')) != NULL &&
-		    (size_t)(slash - (char *)p.data) > blen) {
-			*slash = '\0';
-			p.len = (size_t)(slash - (char *)p.data);
-			if (rmdir(buf_str(&p)) == -1)
-				break;
-		}
-		buf_free(&p);
+		/* Fetched again (its twin was lost): the copy names it. */
+		if (listed(&r->s->state, r->fetched[i]))
+			continue;
+		buf_init(&gz);
+		buf_printf(&gz, "%s.gz", r->fetched[i]);
+		sync_gone_remove(r->s->cfg.rrdp_dir, buf_str(&gz));
+		sync_gone_remove(r->s->cfg.rrdp_dir, r->fetched[i]);
+		buf_free(&gz);
 	}
 }
 
@@ -1062,6 +1093,12 @@ sync_round(struct sync *s, volatile sig_atomic_t *stop, char *err,
 		goto out;
 	}
 	r.bytes += res.bytes;
+	if (got == 1 && s->state.serial == 0) {
+		/* Nothing to be unmodified: never taken as a sync. */
+		round_fail(&r, SYNC_FAULT_HTTP, "notification %s: 304 Not "
+		    "Modified without a copy of it", s->cfg.source);
+		goto out;
+	}
 	if (got == 1) {
 		/* 304: upstream still announces what the state holds. */
 		fetched = "notification not modified (304)";

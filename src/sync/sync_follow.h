@@ -102,6 +102,7 @@ struct sync_config {
 	const char	*connect_to;	/* HOST:PORT:ADDR:PORT2, or NULL */
 	uint64_t	 max_snapshot;
 	uint64_t	 max_delta;
+	uint64_t	 max_round;	/* all files of a round, decoded */
 	uint64_t	 max_notification;
 	long		 connect_timeout;
 	long		 timeout;

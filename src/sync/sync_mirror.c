@@ -21,6 +21,7 @@
 #include "fileio.h"
 #include "log.h"
 #include "rrdp_notification.h"
+#include "sync_gunzip.h"
 #include "sync_mirror.h"
 
 #define IO_CHUNK	(256 * 1024)
@@ -109,21 +110,35 @@ sync_notification_install(const char *rrdp_dir, const uint8_t *data,
 	return rc;
 }
 
-/* SHA-256 of a whole file: 0, or -1 if it cannot be read. */
 static int
-file_sha256(const char *path, uint8_t out[32])
+md_update(void *arg, const uint8_t *d, size_t n)
 {
-	EVP_MD_CTX	*md;
-	uint8_t		*chunk;
-	unsigned int	 mdlen;
-	ssize_t		 n;
-	int		 fd, rc = -1;
+	if (EVP_DigestUpdate(arg, d, n) != 1)
+		fatalx("SHA-256 failed");
+	return 0;
+}
+
+/*
+ * SHA-256 of a file's bytes, or with gz of what its gzip form decodes to
+ * (a .gz twin must be the file it stands for).  0 or -1.
+ */
+static int
+file_sha256(const char *path, int gz, uint8_t out[32])
+{
+	struct sync_gunzip	*z = NULL;
+	EVP_MD_CTX		*md;
+	uint8_t			*chunk;
+	unsigned int		 mdlen;
+	ssize_t			 n;
+	int			 fd, rc = -1;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
 		return -1;
 	if ((md = EVP_MD_CTX_new()) == NULL ||
 	    EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
 		fatalx("SHA-256 set-up failed");
+	if (gz)
+		z = sync_gunzip_new(MAX_RRDP_FILE_SIZE, md_update, md);
 	chunk = xmalloc(IO_CHUNK);
 	for (;;) {
 		if ((n = read(fd, chunk, IO_CHUNK)) == -1) {
@@ -133,13 +148,19 @@ file_sha256(const char *path, uint8_t out[32])
 		}
 		if (n == 0)
 			break;
-		if (EVP_DigestUpdate(md, chunk, (size_t)n) != 1)
-			fatalx("SHA-256 failed");
+		if (z != NULL) {
+			if (sync_gunzip_feed(z, chunk, (size_t)n) == -1)
+				goto out;
+		} else
+			md_update(md, chunk, (size_t)n);
 	}
+	if (z != NULL && sync_gunzip_finish(z) == -1)
+		goto out;
 	if (EVP_DigestFinal_ex(md, out, &mdlen) != 1)
 		fatalx("SHA-256 failed");
 	rc = 0;
  out:
+	sync_gunzip_free(z);
 	free(chunk);
 	EVP_MD_CTX_free(md);
 	close(fd);
@@ -159,10 +180,18 @@ sync_file_present(const char *rrdp_dir, const char *rel,
 	buf_printf(&p, "%s/%s.gz", rrdp_dir, rel);
 	if (lstat(buf_str(&p), &sb) == -1 || !S_ISREG(sb.st_mode))
 		goto out;
+	/*
+	 * Left by a round that did not finish: both written but not known
+	 * to be synced, so both are checked (a twin torn by a power cut
+	 * would be served as it is).
+	 */
+	if (!trusted && (file_sha256(buf_str(&p), 1, got) == -1 ||
+	    memcmp(got, hash, 32) != 0))
+		goto out;
 	p.len -= 3;		/* without ".gz" */
 	if (lstat(buf_str(&p), &sb) == -1 || !S_ISREG(sb.st_mode))
 		goto out;
-	ok = trusted || (file_sha256(buf_str(&p), got) == 0 &&
+	ok = trusted || (file_sha256(buf_str(&p), 0, got) == 0 &&
 	    memcmp(got, hash, 32) == 0);
  out:
 	buf_free(&p);
@@ -252,12 +281,57 @@ sweep_walk(const char *rrdp_dir, struct sync_state *st, const char *rel,
 	return changed;
 }
 
+int
+sync_gone_remove(const char *rrdp_dir, const char *rel)
+{
+	char	*path, *slash;
+	size_t	 base = strlen(rrdp_dir);
+	int	 rc = 0;
+
+	path = path_join(rrdp_dir, rel);
+	if (unlink(path) == 0)
+		rc = 1;
+	else if (errno != ENOENT)
+		log_warn("%s: %s", path, strerror(errno));
+	/* Directories left empty go too (rmdir fails otherwise). */
+	while ((slash = strrchr(path, '/')) != NULL &&
+	    (size_t)(slash - path) > base) {
+		*slash = '\0';
+		if (rmdir(path) == -1)
+			break;
+	}
+	free(path);
+	return rc;
+}
+
+static int
+gone_older(const void *a, const void *b)
+{
+	const struct sync_gone	*x = a, *y = b;
+
+	return x->since < y->since ? -1 : x->since > y->since;
+}
+
+size_t
+sync_gone_trim(const char *rrdp_dir, struct sync_gone *g, size_t n,
+    size_t room)
+{
+	size_t	i, over;
+
+	if (n <= room)
+		return 0;
+	qsort(g, n, sizeof(*g), gone_older);
+	over = n - room;
+	for (i = 0; i < over; i++)
+		sync_gone_remove(rrdp_dir, g[i].rel);
+	return over;
+}
+
 size_t
 sync_sweep(const char *rrdp_dir, struct sync_state *st, time_t now,
     time_t keep, int *changed)
 {
-	char	*path, *slash;
-	size_t	 i, kept = 0, removed = 0, base = strlen(rrdp_dir);
+	size_t	 i, kept = 0, removed = 0;
 
 	*changed = 0;
 	for (i = 0; i < st->ngone; i++) {
@@ -265,20 +339,7 @@ sync_sweep(const char *rrdp_dir, struct sync_state *st, time_t now,
 			st->gone[kept++] = st->gone[i];
 			continue;
 		}
-		path = xmalloc(base + strlen(st->gone[i].rel) + 2);
-		sprintf(path, "%s/%s", rrdp_dir, st->gone[i].rel);
-		if (unlink(path) == 0)
-			removed++;
-		else if (errno != ENOENT)
-			log_warn("%s: %s", path, strerror(errno));
-		/* Directories left empty go too (rmdir fails otherwise). */
-		while ((slash = strrchr(path, '/')) != NULL &&
-		    (size_t)(slash - path) > base) {
-			*slash = '\0';
-			if (rmdir(path) == -1)
-				break;
-		}
-		free(path);
+		removed += (size_t)sync_gone_remove(rrdp_dir, st->gone[i].rel);
 		free(st->gone[i].rel);
 		*changed = 1;
 	}

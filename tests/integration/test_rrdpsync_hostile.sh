@@ -5,9 +5,9 @@
 # hash (delta, snapshot), a truncated file, a serial gap, a regression,
 # URIs of another origin, redirects to another origin (notification,
 # delta), an entity bomb (notification, snapshot), a DOCTYPE, a gzip
-# bomb, a content coding not asked for, 5xx, a stalled server (total and
-# stall timeouts) and oversized notifications (the option and the
-# default limit).  Each must make rrdpsync exit 1 with one ERROR line
+# bomb, a content coding not asked for, 5xx, a 304 to a first request, a
+# stalled server (total and stall timeouts), oversized notifications
+# (the option and the default limit) and a round over its total limit.  Each must make rrdpsync exit 1 with one ERROR line
 # naming the rule, and leave the copy exactly as it was: notification
 # bytes, every file, `current` and its tree.  Then a delta that does not
 # fit the tree (RFC 8182 section 3.4.2) is replaced by the snapshot in
@@ -114,16 +114,48 @@ rules '{}'
 hostile "a snapshot over --max-snapshot-size" \
 	"snapshot 6 \(.*\): larger than the limit of 4096 bytes \(--max-snapshot-size\)" \
 	--max-snapshot-size 4K
+# Each file within its limit, the round's files together not.
+ROUND=$(( $(stat -c %s "$WORK/bad/6/snapshot.xml") > $(stat -c %s "$WORK/bad/6/delta.xml") ?
+	$(stat -c %s "$WORK/bad/6/snapshot.xml") : $(stat -c %s "$WORK/bad/6/delta.xml") ))
+hostile "snapshot and delta over --max-round-size $ROUND, each within it" \
+	"(snapshot|delta) 6 \(.*\): larger than the limit of [0-9]+ bytes \(what is left of --max-round-size\)" \
+	--max-round-size "$ROUND"
 rules '{"/6/snapshot.xml": {"encoding": "br"}}'
 hostile "a content coding not asked for" "snapshot 6: GET .*Content-Encoding \"br\" was not asked for"
 rules '{"/notification.xml": {"status": 503}}'
 hostile "notification 503" "notification: GET .*notification\.xml: HTTP status 503"
 rules '{"/6/delta.xml": {"status": 500}}'
 hostile "delta 500" "delta 6: GET .*6/delta\.xml: HTTP status 500"
+# A 304 to a copy that has nothing yet (no validators sent): no sync.
+rules '{"/notification.xml": {"status": 304}}'
+if sync_once "$WORK/fresh" "${UP}notification.xml"; then
+	bad "304 to an unconditional request: rrdpsync exit 0"
+else
+	grep -q "ERROR: notification: GET .*notification\.xml: 304 Not Modified to an unconditional request" "$WORK/sync.err" &&
+		[ "$SYNC_RC" = 1 ] && [ ! -e "$WORK/fresh/rrdp/notification.xml" ] &&
+		ok "304 to a first (unconditional) request: exit 1, nothing written" ||
+		bad "304 to a first request: exit $SYNC_RC: $(tail -1 "$WORK/sync.err")"
+fi
 rules '{"/notification.xml": {"stall": 8}}'
 T0=$(date +%s)
 hostile "stalled server (--timeout 2)" "notification: GET .*: Operation timed out after [0-9]+ milliseconds" --timeout 2
 [ $(($(date +%s) - T0)) -le 6 ] && ok "the timeout cut the stall short" || bad "took $(($(date +%s) - T0)) s"
+# SIGTERM while the server has not answered yet: the stop is not held up
+# by the transfer (--timeout 60), and the copy stays.
+"$SYNC_BIN" --once --source "${UP}notification.xml" --rrdp-dir "$C/rrdp" --rsync-dir "$C/rsync" \
+	--base-uri https://edge.example.net/rrdp/ --keep 3600 </dev/null 2>"$WORK/term.err" &
+TPID=$!
+sleep 1.5
+T0=$(date +%s%N)
+kill -TERM "$TPID"
+wait "$TPID"
+TRC=$?
+T1=$(date +%s%N)
+[ $(((T1 - T0) / 1000000)) -le 2000 ] && grep -q "stopped by a signal" "$WORK/term.err" &&
+	ok "SIGTERM before the headers: stopped in $(((T1 - T0) / 1000000)) ms (exit $TRC)" ||
+	bad "SIGTERM before the headers: $(((T1 - T0) / 1000000)) ms, exit $TRC: $(tail -1 "$WORK/term.err")"
+copy_fingerprint "$C" >"$WORK/fp.now"
+cmp -s "$WORK/fp.base" "$WORK/fp.now" && ok "SIGTERM: the copy is unchanged" || bad "SIGTERM: the copy changed"
 rules '{"/6/snapshot.xml": {"stall_body": 8}}'
 hostile "stall in the middle of a body (--stall-timeout 1)" "snapshot 6: GET .*Operation too slow" --stall-timeout 1
 rules '{}'

@@ -60,10 +60,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.server.log.flush()
 
     def send_plain(self, status, text, extra=None):
-        body = text.encode()
+        # 204 and 304 carry no body (RFC 9110 sections 15.3.5, 15.4.5).
+        body = b"" if status in (204, 304) else text.encode()
         self.send_response(status)
-        self.send_header("Content-Type", "text/plain")
-        self.send_header("Content-Length", str(len(body)))
+        if body:
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(body)))
         for k, v in (extra or {}).items():
             self.send_header(k, v)
         self.end_headers()

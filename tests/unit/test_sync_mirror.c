@@ -2,7 +2,8 @@
  * rrdpsync's local copy: the URI -> local path mapping (deterministic,
  * the same on every node, a new path for a mutated file, inside the
  * RRDP listener's grammar), the local notification (upstream's with the
- * URIs rewritten), its install, retention (sync_sweep), and the rsync
+ * URIs rewritten), its install, retention (sync_sweep, sync_gone_trim
+ * when the state's list is full), and the rsync
  * tree thread: a snapshot into an empty tree (the fast path), then
  * deltas checked against the tree (RFC 8182 section 3.4.2).
  */
@@ -20,6 +21,7 @@
 
 #include <cmocka.h>
 #include <openssl/evp.h>
+#include <zlib.h>
 
 #include "buf.h"
 #include "encoding.h"
@@ -58,6 +60,20 @@ put_file(const char *rel, const char *text)
 	assert_non_null(f = fopen(path, "w"));
 	fputs(text, f);
 	fclose(f);
+}
+
+/* rel.gz: text gzip-coded (a twin). */
+static void
+put_gz(const char *rel, const char *text)
+{
+	char	path[512];
+	gzFile	gz;
+
+	snprintf(path, sizeof(path), "%s/%s.gz", root, rel);
+	assert_non_null(gz = gzopen(path, "wb"));
+	assert_int_equal(gzwrite(gz, text, (unsigned)strlen(text)),
+	    (int)strlen(text));
+	assert_int_equal(gzclose(gz), Z_OK);
 }
 
 static int
@@ -196,7 +212,14 @@ test_present_and_sweep(void **unused)
 	memset(wrong, 0, 32);
 	/* Without its twin it is not in place. */
 	assert_int_equal(sync_file_present(root, listed, h, 0), 0);
+	/* A twin that is not gzip, or not of this file, is not either
+	 * (unless trusted: then it was checked when it was listed). */
 	put_file(SESSION "/3/aa/delta.xml.gz", "gz");
+	assert_int_equal(sync_file_present(root, listed, h, 0), 0);
+	assert_int_equal(sync_file_present(root, listed, h, 1), 1);
+	put_gz(listed, "<delta />");
+	assert_int_equal(sync_file_present(root, listed, h, 0), 0);
+	put_gz(listed, "<delta/>");
 	assert_int_equal(sync_file_present(root, listed, h, 0), 1);
 	assert_int_equal(sync_file_present(root, listed, wrong, 0), 0);
 	assert_int_equal(sync_file_present(root, listed, wrong, 1), 1);
@@ -239,6 +262,35 @@ test_present_and_sweep(void **unused)
 	assert_true(exists(listed));
 	assert_int_equal(st.ngone, 0);
 	sync_state_free(&st);
+}
+
+/* Over the state's room, the oldest files awaiting removal go first. */
+static void
+test_gone_trim(void **unused)
+{
+	struct sync_gone	g[4] = {
+		{ SESSION "/4/aa/delta.xml", 400 },
+		{ SESSION "/1/aa/delta.xml", 100 },
+		{ SESSION "/3/aa/delta.xml", 300 },
+		{ SESSION "/2/aa/delta.xml", 200 },
+	};
+	size_t			i;
+
+	(void)unused;
+	for (i = 0; i < 4; i++)
+		put_file(g[i].rel, "d");
+	assert_int_equal(sync_gone_trim(root, g, 4, 4), 0);
+	assert_int_equal(g[0].since, 400);	/* within room: untouched */
+	assert_int_equal(sync_gone_trim(root, g, 4, 2), 2);
+	assert_int_equal(g[0].since, 100);
+	assert_int_equal(g[1].since, 200);
+	assert_false(exists(SESSION "/1"));
+	assert_false(exists(SESSION "/2"));
+	assert_true(exists(SESSION "/3/aa/delta.xml"));
+	assert_true(exists(SESSION "/4/aa/delta.xml"));
+	/* A file already gone is no error. */
+	assert_int_equal(sync_gone_trim(root, g, 4, 0), 4);
+	assert_false(exists(SESSION "/4"));
 }
 
 /* Does the tree `current` names hold rel with content text? */
@@ -374,6 +426,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_notification, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_present_and_sweep, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_gone_trim, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_tree, setup, teardown),
 	};
