@@ -213,3 +213,26 @@ path_rel_safe(const char *rel)
 	}
 	return !seg_start;
 }
+
+int
+file_remove_under(const char *root, const char *rel)
+{
+	char	*path, *slash;
+	size_t	 base = strlen(root);
+	int	 rc = 0;
+
+	path = path_join(root, rel);
+	if (unlink(path) == 0)
+		rc = 1;
+	else if (errno != ENOENT)
+		log_warn("%s: %s", path, strerror(errno));
+	/* Directories left empty go too (rmdir fails otherwise). */
+	while ((slash = strrchr(path, '/')) != NULL &&
+	    (size_t)(slash - path) > base) {
+		*slash = '\0';
+		if (rmdir(path) == -1)
+			break;
+	}
+	free(path);
+	return rc;
+}

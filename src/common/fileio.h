@@ -31,6 +31,12 @@ char	*path_join(const char *a, const char *b);
  * leading or trailing '/').  1 or 0.
  */
 int	 path_rel_safe(const char *rel);
+/*
+ * Remove root/rel, a file nobody references any more, and the
+ * directories below root it leaves empty.  1 removed, 0 it was not there
+ * or could not go (logged).
+ */
+int	 file_remove_under(const char *root, const char *rel);
 /* Read a whole file of at most max bytes; malloc'd, NUL-terminated. */
 char	*file_read(const char *path, size_t max, size_t *len);
 

@@ -1321,8 +1321,7 @@ static void
 sweep_rrdp(struct rrdp_writer *w, time_t now)
 {
 	struct rrdp_state	*s = &w->state;
-	char			*path, *slash;
-	size_t			 i, keep = 0, base = strlen(w->rrdp_dir);
+	size_t			 i, keep = 0;
 	int			 changed = 0;
 
 	for (i = 0; i < s->ngone; i++) {
@@ -1330,17 +1329,7 @@ sweep_rrdp(struct rrdp_writer *w, time_t now)
 			s->gone[keep++] = s->gone[i];
 			continue;
 		}
-		path = path_join(w->rrdp_dir, s->gone[i].rel);
-		if (unlink(path) == -1 && errno != ENOENT)
-			log_warn("%s: %s", path, strerror(errno));
-		/* Directories left empty go too (rmdir fails otherwise). */
-		while ((slash = strrchr(path, '/')) != NULL &&
-		    (size_t)(slash - path) > base) {
-			*slash = '\0';
-			if (rmdir(path) == -1)
-				break;
-		}
-		free(path);
+		file_remove_under(w->rrdp_dir, s->gone[i].rel);
 		free(s->gone[i].rel);
 		changed = 1;
 	}

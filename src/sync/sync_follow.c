@@ -876,8 +876,8 @@ round_undo(struct round *r)
 			continue;
 		buf_init(&gz);
 		buf_printf(&gz, "%s.gz", r->fetched[i]);
-		sync_gone_remove(r->s->cfg.rrdp_dir, buf_str(&gz));
-		sync_gone_remove(r->s->cfg.rrdp_dir, r->fetched[i]);
+		file_remove_under(r->s->cfg.rrdp_dir, buf_str(&gz));
+		file_remove_under(r->s->cfg.rrdp_dir, r->fetched[i]);
 		buf_free(&gz);
 	}
 }

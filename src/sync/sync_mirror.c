@@ -281,29 +281,6 @@ sweep_walk(const char *rrdp_dir, struct sync_state *st, const char *rel,
 	return changed;
 }
 
-int
-sync_gone_remove(const char *rrdp_dir, const char *rel)
-{
-	char	*path, *slash;
-	size_t	 base = strlen(rrdp_dir);
-	int	 rc = 0;
-
-	path = path_join(rrdp_dir, rel);
-	if (unlink(path) == 0)
-		rc = 1;
-	else if (errno != ENOENT)
-		log_warn("%s: %s", path, strerror(errno));
-	/* Directories left empty go too (rmdir fails otherwise). */
-	while ((slash = strrchr(path, '/')) != NULL &&
-	    (size_t)(slash - path) > base) {
-		*slash = '\0';
-		if (rmdir(path) == -1)
-			break;
-	}
-	free(path);
-	return rc;
-}
-
 static int
 gone_older(const void *a, const void *b)
 {
@@ -323,7 +300,7 @@ sync_gone_trim(const char *rrdp_dir, struct sync_gone *g, size_t n,
 	qsort(g, n, sizeof(*g), gone_older);
 	over = n - room;
 	for (i = 0; i < over; i++)
-		sync_gone_remove(rrdp_dir, g[i].rel);
+		file_remove_under(rrdp_dir, g[i].rel);
 	return over;
 }
 
@@ -339,7 +316,7 @@ sync_sweep(const char *rrdp_dir, struct sync_state *st, time_t now,
 			st->gone[kept++] = st->gone[i];
 			continue;
 		}
-		removed += (size_t)sync_gone_remove(rrdp_dir, st->gone[i].rel);
+		removed += (size_t)file_remove_under(rrdp_dir, st->gone[i].rel);
 		free(st->gone[i].rel);
 		*changed = 1;
 	}

@@ -72,11 +72,6 @@ int	 sync_file_present(const char *rrdp_dir, const char *rel,
 size_t	 sync_sweep(const char *rrdp_dir, struct sync_state *st, time_t now,
 	    time_t keep, int *changed);
 /*
- * Remove the unreferenced file rel under rrdp_dir and the directories it
- * leaves empty.  1 removed, 0 it was not there (or could not go: logged).
- */
-int	 sync_gone_remove(const char *rrdp_dir, const char *rel);
-/*
  * Room for room of the n files awaiting removal in g: when there are
  * more, sort g oldest first and remove the files of the first n - room
  * now (their entries stay for the caller to drop).  Returns how many.
