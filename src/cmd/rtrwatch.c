@@ -7,17 +7,22 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "bounds.h"
 #include "buf.h"
 #include "client.h"
 #include "encoding.h"
 #include "log.h"
 
 #define MAX_CACHES	16
+/* --timeout: one day, which also keeps deadlines in int milliseconds. */
+#define MAX_TIMEOUT_MS	(86400 * 1000)
 
 enum format { FMT_JSON, FMT_CSV };
 
@@ -38,7 +43,14 @@ usage(FILE *f)
 "cache it tries the preferred ones every retry interval and returns to the\n"
 "first that answers.  Every response is checked as a strict router would:\n"
 "no record announced twice, no withdrawal of an unknown record, one\n"
-"protocol version and one session id.\n"
+"protocol version and one session id (End of Data's too), End of Data\n"
+"timers within RFC 8210 section 6 (refresh 1..86400, retry 1..7200,\n"
+"expire 600..172800 and larger than both; else an Error Report \"Corrupt\n"
+"Data\" is sent back), and at most %u VRPs, %u router keys and\n"
+"%u ASPAs, SPKIs of at most %u bytes (bounds.h); a response that\n"
+"fails any check changes nothing and counts as a failed try.  A Serial\n"
+"Notify that arrives during a response, for a newer serial than its End\n"
+"of Data, is answered by a Serial Query at once.\n"
 "\n"
 "Output: the full set once synchronised (rpki-client style JSON with\n"
 "\"roas\", \"bgpsec_keys\" and \"aspas\", or CSV of the VRPs:\n"
@@ -50,27 +62,57 @@ usage(FILE *f)
 "interval (End of Data; 7200 s for version 0), the data must not be used\n"
 "any more (RFC 8210 section 6): every record is printed as withdrawn,\n"
 "then \"# expired ...\", and the next cache that answers is printed as\n"
-"announcements.\n"
+"announcements.  Expiry is checked after every failed try, and while no\n"
+"cache answers the next round of tries starts after the retry interval\n"
+"or when the data expires, whichever comes first.\n"
 "\n"
 "  --format json|csv  format of the full set (json)\n"
 "  --once             print the full set of the first cache that answers\n"
 "                     and exit\n"
 "  --compare A B      fetch the full set of both caches and print the\n"
 "                     differences (\"< record\": only in A, \"> record\": only\n"
-"                     in B); for monitoring\n"
-"  --version N        protocol version to start with (2; a cache that does\n"
-"                     not speak it names its own, which is then used)\n"
-"  --timeout MS       for connecting and for one whole response (60000)\n"
+"                     in B); only the record types both negotiated\n"
+"                     versions carry are compared (0: VRPs; 1: and router\n"
+"                     keys; 2: and ASPAs), as a \"# compared:\" line says;\n"
+"                     for monitoring\n"
+"  --version N        protocol version to start with, 0..2 (2; a cache\n"
+"                     that does not speak it names its own, then used)\n"
+"  --timeout MS       for connecting and for one whole response,\n"
+"                     1..86400000 (60000)\n"
 "  --retry SECONDS    between attempts when no cache answers, and between\n"
-"                     tries of a more preferred cache (default: the\n"
-"                     cache's retry interval, else 600)\n"
+"                     tries of a more preferred cache, 1..7200 (default:\n"
+"                     the retry interval of the cache whose data is held,\n"
+"                     also once it stopped answering; else 600)\n"
 "  --expire SECONDS   use the data for at most this long without a cache\n"
-"                     answering (default: the cache's expire interval,\n"
-"                     else 7200)\n"
+"                     answering, 1..172800 (default: the cache's expire\n"
+"                     interval, else 7200)\n"
 "  --help             print this help and exit\n"
 "\n"
 "Exit status: 0 success (--compare: the caches agree); 1 --compare: they\n"
-"differ; 2 no cache could be synchronised, or a usage error.\n");
+"differ; 2 no cache could be synchronised, or a usage error.\n",
+	    RTR_MAX_VRPS, RTR_MAX_ROUTER_KEYS, RTR_MAX_ASPAS, RTR_MAX_SPKI_LEN);
+}
+
+/*
+ * A decimal number in lo..hi for option opt into *out: 0, or -1 after
+ * a usage error naming the option and the range.
+ */
+static int
+number(const char *opt, const char *s, long long lo, long long hi,
+    long long *out)
+{
+	char		*end;
+	long long	 v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || *s == '\0' || *end != '\0' || v < lo || v > hi) {
+		fprintf(stderr, "rtrwatch: --%s: want a number in %lld..%lld\n",
+		    opt, lo, hi);
+		return -1;
+	}
+	*out = v;
+	return 0;
 }
 
 static void
@@ -202,19 +244,37 @@ full_sync(struct rtr_client *c, int timeout_ms)
 	return -1;
 }
 
-/* --compare: 0 same, 1 different, 2 error. */
+/*
+ * --compare: 0 same, 1 different, 2 error.  Only the record types both
+ * negotiated versions carry are compared: version 0 has prefixes only,
+ * version 1 adds router keys (RFC 8210 section 5.10), version 2 ASPAs
+ * (draft-ietf-sidrops-8210bis section 5.12).  A cache that speaks a
+ * lower version cannot show the others, so they are no difference.
+ */
 static int
 compare(struct rtr_client *a, struct rtr_client *b, int timeout_ms)
 {
-	struct rtr_set	d;
+	static const char *const types[RTR_NVERSIONS] = {
+		"VRPs (version 0 has no router keys nor ASPAs)",
+		"VRPs, router keys (version 1 has no ASPAs)",
+		"VRPs, router keys, ASPAs",
+	};
+	struct rtr_set	sa, sb, d;
 	struct buf	out;
 	size_t		i;
-	int		rc;
+	int		rc, vmin;
 
 	if (full_sync(a, timeout_ms) == -1 || full_sync(b, timeout_ms) == -1)
 		return 2;
-	/* Compare what both versions carry. */
-	rtr_set_diff(&a->set, &b->set, &d);
+	vmin = a->version < b->version ? a->version : b->version;
+	/* Shallow copies with the other types cut off: read, never freed. */
+	sa = a->set;
+	sb = b->set;
+	if (vmin < 1)
+		sa.nkeys = sb.nkeys = 0;
+	if (vmin < 2)
+		sa.naspas = sb.naspas = 0;
+	rtr_set_diff(&sa, &sb, &d);
 	buf_init(&out);
 	for (i = 0; i < d.nvrps; i++) {
 		buf_adds(&out, d.vrps[i].flags ? "> " : "< ");
@@ -253,6 +313,7 @@ compare(struct rtr_client *a, struct rtr_client *b, int timeout_ms)
 	if (out.len > 0)
 		fwrite(out.data, 1, out.len, stdout);
 	rc = rtr_set_count(&d) ? 1 : 0;
+	printf("# compared: %s\n", types[vmin]);
 	printf("# %s: %zu VRPs, %zu keys, %zu ASPAs (version %d); "
 	    "%s: %zu VRPs, %zu keys, %zu ASPAs (version %d); %zu differences\n",
 	    a->name, a->set.nvrps, a->set.nkeys, a->set.naspas, a->version,
@@ -263,9 +324,6 @@ compare(struct rtr_client *a, struct rtr_client *b, int timeout_ms)
 	return rc;
 }
 
-/* RFC 8210 section 6: the default expire interval (version 0 has none). */
-#define DEFAULT_EXPIRE	7200
-
 static time_t
 mono(void)
 {
@@ -273,6 +331,19 @@ mono(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec;
+}
+
+/* Milliseconds from now to monotonic second t, in 0..INT_MAX for poll. */
+static int
+ms_until(time_t t)
+{
+	time_t	left = t - mono();
+
+	if (left <= 0)
+		return 0;
+	if (left > INT_MAX / 1000)
+		return INT_MAX;
+	return (int)left * 1000;
 }
 
 /*
@@ -328,13 +399,56 @@ expire_view(struct rtr_set *view, time_t last_ok, time_t expire)
 	rtr_set_init(view);
 }
 
-/* The expire interval of the data last taken from cache c. */
+/*
+ * The intervals of the data last taken from cache c (NULL: none yet):
+ * the option, else End of Data's (the client refuses any outside RFC
+ * 8210 section 6), else the section's defaults (version 0 has no timers,
+ * and a cache never synchronised gives none).
+ */
+static time_t
+refresh_of(const struct rtr_client *c)
+{
+	return c->timers.refresh ? c->timers.refresh : RTR_REFRESH_DEFAULT;
+}
+
+static time_t
+retry_of(const struct rtr_client *c, unsigned retry_opt)
+{
+	if (retry_opt)
+		return (time_t)retry_opt;
+	return c != NULL && c->timers.retry ? c->timers.retry :
+	    RTR_RETRY_DEFAULT;
+}
+
 static time_t
 expire_of(const struct rtr_client *c, unsigned expire_opt)
 {
 	if (expire_opt)
 		return (time_t)expire_opt;
-	return c->timers.expire ? (time_t)c->timers.expire : DEFAULT_EXPIRE;
+	return c->timers.expire ? (time_t)c->timers.expire : RTR_EXPIRE_DEFAULT;
+}
+
+/*
+ * Try caches 0..n-1 but skip in order of preference until one gives its
+ * full set: its index, or -1.  With a view, the data is expired after
+ * each failed try once it is due (RFC 8210 section 6): a try can take
+ * the whole timeout, and there may be many caches.
+ */
+static int
+try_caches(struct rtr_client *c, int n, int skip, int timeout_ms,
+    struct rtr_set *view, time_t last_ok, time_t expire)
+{
+	int	i;
+
+	for (i = 0; i < n; i++) {
+		if (i == skip)
+			continue;
+		if (full_sync(&c[i], timeout_ms) == 0)
+			return i;
+		if (view != NULL)
+			expire_view(view, last_ok, expire);
+	}
+	return -1;
 }
 
 /*
@@ -346,28 +460,37 @@ follow(struct rtr_client *c, int n, enum format f, int once, int timeout_ms,
     unsigned retry_opt, unsigned expire_opt)
 {
 	struct rtr_set	 d, view;
+	struct timespec	 ts;
 	time_t		 next_refresh = 0, next_probe = 0, last_ok = 0;
-	time_t		 expire = expire_opt ? expire_opt : DEFAULT_EXPIRE;
-	unsigned	 retry;
-	int		 active = -1, i, r, printed = 0, rc;
+	time_t		 expire = expire_opt ? expire_opt : RTR_EXPIRE_DEFAULT;
+	time_t		 retry, wake, left;
+	int		 active = -1, held = -1, i, r, printed = 0, rc;
 
 	rtr_set_init(&view);
 
 	for (;;) {
-		retry = retry_opt ? retry_opt : active >= 0 &&
-		    c[active].timers.retry ? c[active].timers.retry : 600;
+		/* The retry interval of the cache whose data is held, also
+		 * once it stopped answering (RFC 8210 section 6). */
+		retry = retry_of(held >= 0 ? &c[held] : NULL, retry_opt);
 		if (active == -1) {
-			for (i = 0; i < n; i++)
-				if (full_sync(&c[i], timeout_ms) == 0)
-					break;
-			if (i == n) {
+			/* Due already if the last round ran past it. */
+			expire_view(&view, last_ok, expire);
+			i = try_caches(c, n, -1, timeout_ms, &view, last_ok,
+			    expire);
+			if (i == -1) {
 				if (once) {
 					rtr_set_free(&view);
 					return 2;
 				}
-				if (printed)
-					expire_view(&view, last_ok, expire);
-				struct timespec ts = { (time_t)retry, 0 };
+				/* The next round after the retry interval, or
+				 * at the expiry if that comes first: the data
+				 * is withdrawn when due, not a retry late. */
+				wake = retry;
+				left = last_ok + expire + 1 - mono();
+				if (rtr_set_count(&view) > 0 && left < wake)
+					wake = left > 1 ? left : 1;
+				ts.tv_sec = wake;
+				ts.tv_nsec = 0;
 				nanosleep(&ts, NULL);
 				continue;
 			}
@@ -376,57 +499,49 @@ follow(struct rtr_client *c, int n, enum format f, int once, int timeout_ms,
 				rtr_set_free(&view);
 				return 0;
 			}
-			active = i;
+			active = held = i;
 			last_ok = mono();
 			expire = expire_of(&c[i], expire_opt);
-			next_refresh = mono() + (c[i].timers.refresh ?
-			    c[i].timers.refresh : 3600);
-			next_probe = mono() + retry;
+			next_refresh = mono() + refresh_of(&c[i]);
+			next_probe = mono() + retry_of(&c[i], retry_opt);
 			continue;
 		}
 		/* Wait for Serial Notify, the refresh timer or a probe. */
-		time_t wake = next_refresh;
+		wake = next_refresh;
 		if (active > 0 && next_probe < wake)
 			wake = next_probe;
-		long wait_ms = (long)(wake - mono()) * 1000;
-		r = wait_ms > 0 ? rtr_client_wait(&c[active], (int)wait_ms) : 0;
+		r = rtr_client_wait(&c[active], ms_until(wake));
 		if (r == -1) {
 			log_warn("%s", c[active].err);
 			printf("# lost %s: %s\n", c[active].name, c[active].err);
 			fflush(stdout);
 			/* Fall back: the next attempt starts from the most
 			 * preferred cache and prints only the change. */
-			for (i = 0; i < n; i++) {
-				if (i == active)
-					continue;
-				if (full_sync(&c[i], timeout_ms) == 0)
-					break;
-			}
-			if (i < n) {
+			i = try_caches(c, n, active, timeout_ms, &view, last_ok,
+			    expire);
+			if (i >= 0) {
 				switch_to(c, i, &view, f, &printed, 0);
-				active = i;
+				active = held = i;
 				last_ok = mono();
 				expire = expire_of(&c[i], expire_opt);
-				next_refresh = mono() + (c[i].timers.refresh ?
-				    c[i].timers.refresh : 3600);
-				next_probe = mono() + retry;
+				next_refresh = mono() + refresh_of(&c[i]);
+				next_probe = mono() + retry_of(&c[i], retry_opt);
 			} else
 				active = -1;
 			continue;
 		}
 		if (active > 0 && mono() >= next_probe) {
 			next_probe = mono() + retry;
-			for (i = 0; i < active; i++)
-				if (full_sync(&c[i], timeout_ms) == 0)
-					break;
-			if (i < active) {
+			/* The active cache still answers: its data is good. */
+			i = try_caches(c, active, -1, timeout_ms, NULL, 0, 0);
+			if (i >= 0) {
 				switch_to(c, i, &view, f, &printed, 0);
 				rtr_client_close(&c[active]);
-				active = i;
+				active = held = i;
 				last_ok = mono();
 				expire = expire_of(&c[i], expire_opt);
-				next_refresh = mono() + (c[i].timers.refresh ?
-				    c[i].timers.refresh : 3600);
+				next_refresh = mono() + refresh_of(&c[i]);
+				next_probe = mono() + retry_of(&c[i], retry_opt);
 				continue;
 			}
 		}
@@ -446,8 +561,7 @@ follow(struct rtr_client *c, int n, enum format f, int once, int timeout_ms,
 				fflush(stdout);
 				last_ok = mono();
 				expire = expire_of(&c[active], expire_opt);
-				next_refresh = mono() + (c[active].timers.refresh ?
-				    c[active].timers.refresh : 3600);
+				next_refresh = mono() + refresh_of(&c[active]);
 			} else {
 				log_warn("%s", c[active].err);
 				/* Connected but not answering: the data ages
@@ -478,9 +592,13 @@ main(int argc, char *argv[])
 	int			 ch, once = 0, cmp = 0, version = 2, i, n, rc;
 	int			 timeout_ms = 60000;
 	unsigned		 retry = 0, expire = 0;
-	char			*end;
+	long long		 v;
 
 	log_init("rtrwatch", 0, LOG_LVL_INFO);
+	/* A cache that resets the connection fails the write (EPIPE), it
+	 * does not end the program; the client also writes with
+	 * MSG_NOSIGNAL, this covers every other descriptor. */
+	signal(SIGPIPE, SIG_IGN);
 	while ((ch = getopt_long(argc, argv, "f:ocv:t:r:e:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'f':
@@ -500,32 +618,28 @@ main(int argc, char *argv[])
 			cmp = 1;
 			break;
 		case 'v':
-			version = (int)strtol(optarg, &end, 10);
-			if (*end || version < 0 || version > RTR_VERSION_MAX) {
-				fprintf(stderr, "rtrwatch: --version 0, 1 or 2\n");
+			if (number("version", optarg, RTR_VERSION_MIN,
+			    RTR_VERSION_MAX, &v) == -1)
 				return 2;
-			}
+			version = (int)v;
 			break;
 		case 't':
-			timeout_ms = (int)strtol(optarg, &end, 10);
-			if (*end || timeout_ms < 1) {
-				fprintf(stderr, "rtrwatch: bad --timeout\n");
+			if (number("timeout", optarg, 1, MAX_TIMEOUT_MS, &v) == -1)
 				return 2;
-			}
+			timeout_ms = (int)v;
 			break;
+		/* RFC 8210 section 6's upper bounds; --expire may be below
+		 * the 600 s a cache must give, to be stricter than it. */
 		case 'r':
-			retry = (unsigned)strtoul(optarg, &end, 10);
-			if (*end || retry < 1) {
-				fprintf(stderr, "rtrwatch: bad --retry\n");
+			if (number("retry", optarg, RTR_RETRY_MIN, RTR_RETRY_MAX,
+			    &v) == -1)
 				return 2;
-			}
+			retry = (unsigned)v;
 			break;
 		case 'e':
-			expire = (unsigned)strtoul(optarg, &end, 10);
-			if (*end || expire < 1) {
-				fprintf(stderr, "rtrwatch: bad --expire\n");
+			if (number("expire", optarg, 1, RTR_EXPIRE_MAX, &v) == -1)
 				return 2;
-			}
+			expire = (unsigned)v;
 			break;
 		case 'h':
 			usage(stdout);

@@ -3,13 +3,17 @@
  * deadlines (poll): rtrwatch follows one cache at a time, so an event
  * loop would buy nothing.  Everything a cache sends is checked as a
  * strict router would: the PDU itself (pdu.c), the version of the
- * session, the session id, and that an update never announces what the
+ * session, the session id, the End of Data timers (RFC 8210 section 6),
+ * the limits of bounds.h, and that an update never announces what the
  * router has nor withdraws what it has not (RFC 8210 section 5.6).
+ * Writes use MSG_NOSIGNAL: a cache that reset the connection is an
+ * error of that cache, not a signal that ends the program.
  */
 #include <sys/socket.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -61,6 +65,9 @@ rtr_client_init(struct rtr_client *c, const char *spec, int version)
 	buf_init(&c->in);
 	rtr_set_init(&c->set);
 	snprintf(c->name, sizeof(c->name), "%s", spec);
+	c->max_vrps = RTR_MAX_VRPS;
+	c->max_keys = RTR_MAX_ROUTER_KEYS;
+	c->max_aspas = RTR_MAX_ASPAS;
 	if (spec[0] == '[') {
 		if ((p = strchr(spec, ']')) == NULL || p[1] != ':')
 			return -1;
@@ -139,6 +146,7 @@ rtr_client_connect(struct rtr_client *c, int timeout_ms)
 		return cerr(c, "%s: connect: %s", c->name, strerror(errno));
 	c->fd = fd;
 	c->state = RC_CONNECTED;
+	c->notified = 0;	/* a new connection: nothing announced yet */
 	return 0;
 }
 
@@ -149,7 +157,7 @@ send_all(struct rtr_client *c, const struct buf *b)
 	ssize_t	n;
 
 	while (off < b->len) {
-		n = write(c->fd, b->data + off, b->len - off);
+		n = send(c->fd, b->data + off, b->len - off, MSG_NOSIGNAL);
 		if (n == -1 && (errno == EINTR || errno == EAGAIN)) {
 			struct pollfd pfd = { c->fd, POLLOUT, 0 };
 
@@ -161,6 +169,36 @@ send_all(struct rtr_client *c, const struct buf *b)
 		off += (size_t)n;
 	}
 	return 0;
+}
+
+/*
+ * Tell the cache what was wrong with the PDU pdu[0..len) before the
+ * caller gives up on the session: an Error Report with the PDU echoed
+ * (RFC 8210 section 5.11).  Best effort: the socket is non-blocking and
+ * the report is small; a cache that is gone does not hear it.
+ */
+static void
+report(struct rtr_client *c, enum rtr_error_code code, const uint8_t *pdu,
+    size_t len, const char *text)
+{
+	struct buf	b;
+
+	buf_init(&b);
+	rtr_pdu_error_report(&b, c->version, code, pdu, len, text);
+	(void)send(c->fd, b.data, b.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	buf_free(&b);
+}
+
+/* Keep the newest Serial Notify (RFC 1982 order) until it is answered. */
+static void
+note_notify(struct rtr_client *c, const struct rtr_pdu *p)
+{
+	if (c->notified && p->session == c->notify_session &&
+	    !rtr_serial_lt(c->notify_serial, p->serial))
+		return;
+	c->notified = 1;
+	c->notify_session = p->session;
+	c->notify_serial = p->serial;
 }
 
 /*
@@ -196,7 +234,7 @@ next_pdu(struct rtr_client *c, long long deadline, struct rtr_pdu *p,
 			return 0;
 		pfd.fd = c->fd;
 		pfd.events = POLLIN;
-		if (poll(&pfd, 1, (int)left) == 0)
+		if (poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left) == 0)
 			return 0;
 		buf_reserve(&c->in, 64 * 1024);
 		n = read(c->fd, c->in.data + c->in.len, c->in.cap - c->in.len);
@@ -229,17 +267,26 @@ aspa_qcmp(const void *a, const void *b)
 	return x->customer < y->customer ? -1 : x->customer > y->customer;
 }
 
+/* Records of each kind in a set. */
+struct rtr_counts {
+	size_t	vrps, keys, aspas;
+};
+
 /*
  * Sort diff d and check it against set s: no record twice, every
  * announcement new, every withdrawal known (RFC 8210 section 5.6; ASPA
  * announcements replace, so only their withdrawals are checked).
- * NULL, or what is wrong.
+ * *after is what s will hold once d is applied.  NULL, or what is wrong.
  */
 static const char *
-check_diff(const struct rtr_set *s, struct rtr_set *d)
+check_diff(const struct rtr_set *s, struct rtr_set *d, struct rtr_counts *after)
 {
 	size_t	i, j;
 	int	c;
+
+	after->vrps = s->nvrps;
+	after->keys = s->nkeys;
+	after->aspas = s->naspas;
 
 	/* qsort(3) wants a valid pointer even for zero elements. */
 	if (d->nvrps > 1)
@@ -265,6 +312,10 @@ check_diff(const struct rtr_set *s, struct rtr_set *d)
 			return "Duplicate Announcement of a VRP";
 		if (!c && !(d->vrps[i].flags & RTR_FLAG_ANNOUNCE))
 			return "Withdrawal of an unknown VRP";
+		if (c)
+			after->vrps--;
+		else
+			after->vrps++;
 	}
 	for (i = 0, j = 0; i < d->nkeys; i++) {
 		while (j < s->nkeys && rtr_rkey_cmp(&s->keys[j], &d->keys[i]) < 0)
@@ -273,6 +324,10 @@ check_diff(const struct rtr_set *s, struct rtr_set *d)
 		if (c == !!(d->keys[i].flags & RTR_FLAG_ANNOUNCE))
 			return c ? "Duplicate Announcement of a router key" :
 			    "Withdrawal of an unknown router key";
+		if (c)
+			after->keys--;
+		else
+			after->keys++;
 	}
 	for (i = 0, j = 0; i < d->naspas; i++) {
 		while (j < s->naspas && s->aspas[j].customer < d->aspas[i].customer)
@@ -280,20 +335,59 @@ check_diff(const struct rtr_set *s, struct rtr_set *d)
 		c = j < s->naspas && s->aspas[j].customer == d->aspas[i].customer;
 		if (!c && !(d->aspas[i].flags & RTR_FLAG_ANNOUNCE))
 			return "Withdrawal of an unknown ASPA";
+		if (!c)
+			after->aspas++;
+		else if (!(d->aspas[i].flags & RTR_FLAG_ANNOUNCE))
+			after->aspas--;
 	}
 	return NULL;
 }
 
-static void
-add_record(struct rtr_set *d, const struct rtr_pdu *p)
+/* -1 (err set, closed) if a set of n records breaks a limit, else 0. */
+static int
+check_counts(struct rtr_client *c, const struct rtr_counts *n)
 {
-	struct rtr_vrp	 v;
-	uint32_t	*prov;
-	size_t		 i;
+	if (n->vrps > c->max_vrps)
+		return cerr(c, "%s: more than RTR_MAX_VRPS (%zu) VRPs from "
+		    "the cache", c->name, c->max_vrps);
+	if (n->keys > c->max_keys)
+		return cerr(c, "%s: more than RTR_MAX_ROUTER_KEYS (%zu) router "
+		    "keys from the cache", c->name, c->max_keys);
+	if (n->aspas > c->max_aspas)
+		return cerr(c, "%s: more than RTR_MAX_ASPAS (%zu) ASPAs from "
+		    "the cache", c->name, c->max_aspas);
+	return 0;
+}
 
+/*
+ * Add the record of PDU p to the response d.  -1 (err set, closed) when
+ * it breaks a limit of bounds.h.  The count is checked as the response
+ * streams in, so a cache cannot make us hold more than the limit: a full
+ * set may have that many records, a diff that many more than the set
+ * has (it can withdraw each known record once, so beyond that the set
+ * it makes is over the limit).
+ */
+static int
+add_record(struct rtr_client *c, struct rtr_set *d, const struct rtr_pdu *p,
+    int reset)
+{
+	struct rtr_counts	 n = { 0, 0, 0 }, base = { 0, 0, 0 };
+	struct rtr_vrp		 v;
+	uint32_t		*prov;
+	size_t			 i;
+
+	if (!reset) {
+		base.vrps = c->set.nvrps;
+		base.keys = c->set.nkeys;
+		base.aspas = c->set.naspas;
+	}
 	switch (p->type) {
 	case RTR_IPV4_PREFIX:
 	case RTR_IPV6_PREFIX:
+		if (d->nvrps + 1 > c->max_vrps + base.vrps) {
+			n.vrps = d->nvrps + 1 - base.vrps;
+			return check_counts(c, &n);
+		}
 		memset(&v, 0, sizeof(v));
 		v.afi = p->type == RTR_IPV4_PREFIX ? 4 : 6;
 		memcpy(v.addr, p->addr, 16);
@@ -304,10 +398,22 @@ add_record(struct rtr_set *d, const struct rtr_pdu *p)
 		rtr_set_add_vrp(d, &v);
 		break;
 	case RTR_ROUTER_KEY:
+		if (p->spki_len > RTR_MAX_SPKI_LEN)
+			return cerr(c, "%s: Router Key with a %zu-byte SPKI, more "
+			    "than RTR_MAX_SPKI_LEN (%u)", c->name, p->spki_len,
+			    RTR_MAX_SPKI_LEN);
+		if (d->nkeys + 1 > c->max_keys + base.keys) {
+			n.keys = d->nkeys + 1 - base.keys;
+			return check_counts(c, &n);
+		}
 		rtr_set_add_key(d, p->ski, p->asn, p->spki, p->spki_len);
 		d->keys[d->nkeys - 1].flags = p->flags & RTR_FLAG_ANNOUNCE;
 		break;
 	case RTR_ASPA:
+		if (d->naspas + 1 > c->max_aspas + base.aspas) {
+			n.aspas = d->naspas + 1 - base.aspas;
+			return check_counts(c, &n);
+		}
 		prov = xcalloc(p->nproviders + 1, sizeof(*prov));
 		for (i = 0; i < p->nproviders; i++)
 			prov[i] = rtr_pdu_provider(p, i);
@@ -318,19 +424,22 @@ add_record(struct rtr_set *d, const struct rtr_pdu *p)
 	default:
 		break;
 	}
+	return 0;
 }
 
 int
 rtr_client_sync(struct rtr_client *c, int reset, int timeout_ms,
     struct rtr_set *changes)
 {
-	struct rtr_pdu	 p;
-	struct rtr_set	 d, fresh;
-	struct buf	 q;
-	const char	*why;
-	long long	 deadline = now_ms() + timeout_ms;
-	size_t		 used = 0, before;
-	int		 r, rc = -1, downgraded = 0, started = 0;
+	struct rtr_pdu		 p;
+	struct rtr_set		 d, fresh;
+	struct rtr_counts	 after;
+	struct buf		 q;
+	const char		*why;
+	long long		 deadline = now_ms() + timeout_ms;
+	size_t			 used = 0, before;
+	uint16_t		 sid = 0;
+	int			 r, rc = -1, downgraded = 0, started = 0;
 
 	rtr_set_init(&d);
 	buf_init(&q);
@@ -370,7 +479,9 @@ again:
 			goto out;
 		}
 		if (p.type == RTR_SERIAL_NOTIFY) {
-			c->notified = 1;	/* answered by this query */
+			/* Answered by this response only if End of Data
+			 * reaches its serial; see below. */
+			note_notify(c, &p);
 			continue;
 		}
 		if (p.version != c->version) {
@@ -394,7 +505,8 @@ again:
 				    c->name, c->session_id, p.session);
 				goto out;
 			}
-			c->session_id = p.session;
+			/* Ours only once the whole response is good. */
+			sid = p.session;
 			started = 1;
 			continue;
 		}
@@ -411,7 +523,23 @@ again:
 			    c->name);
 			goto out;
 		}
-		add_record(&d, &p);
+		if (add_record(c, &d, &p, reset) == -1)
+			goto out;
+	}
+	/* RFC 8210 sections 5.5 and 5.8: End of Data closes the response
+	 * the Cache Response opened, in the same session. */
+	if (p.session != sid) {
+		cerr(c, "%s: End of Data of session %u in a response of session "
+		    "%u (RFC 8210 sections 5.5, 5.8)", c->name, p.session, sid);
+		goto out;
+	}
+	/* The PDU is c->in.data[0..used) until the next read. */
+	if (c->version > 0 && (why = rtr_timers_check(&p.timers)) != NULL) {
+		report(c, RTR_ERR_CORRUPT_DATA, c->in.data, used, why);
+		cerr(c, "%s: End of Data with refresh %u, retry %u, expire %u "
+		    "refused (%s)", c->name, p.timers.refresh, p.timers.retry,
+		    p.timers.expire, why);
+		goto out;
 	}
 	if (reset) {
 		/* A full set: duplicates show as a shrink when normalized. */
@@ -428,22 +556,32 @@ again:
 		rtr_set_free(&c->set);
 		c->set = fresh;
 	} else {
-		if ((why = check_diff(&c->set, &d)) != NULL) {
+		if ((why = check_diff(&c->set, &d, &after)) != NULL) {
 			cerr(c, "%s: %s (RFC 8210 section 5.6)", c->name, why);
 			goto out;
 		}
+		if (check_counts(c, &after) == -1)
+			goto out;
 		rtr_set_apply(&c->set, &d);
 		if (changes) {
 			*changes = d;
 			rtr_set_init(&d);
 		}
 	}
+	c->session_id = sid;
 	c->serial = p.serial;
 	if (c->version > 0)
 		c->timers = p.timers;
 	c->has_data = 1;
 	c->state = RC_SYNCED;
-	c->notified = 0;
+	/* A Serial Notify that came during the response is answered by it
+	 * unless it named a newer serial of this session (RFC 1982): then
+	 * the router asks again now, not at the refresh timer.  One of
+	 * another session is answered too: asking again would get the
+	 * same End of Data, and the next query would ask once more. */
+	if (c->notify_session != sid ||
+	    !rtr_serial_lt(c->serial, c->notify_serial))
+		c->notified = 0;
 	rc = 0;
 out:
 	if (used > 0 && c->fd != -1) {
@@ -464,6 +602,8 @@ rtr_client_wait(struct rtr_client *c, int timeout_ms)
 
 	if (c->fd == -1)
 		return -1;
+	if (c->notified)
+		return 1;
 	r = next_pdu(c, now_ms() + timeout_ms, &p, &used);
 	if (r <= 0)
 		return r;
@@ -472,7 +612,7 @@ rtr_client_wait(struct rtr_client *c, int timeout_ms)
 		c->in.len -= used;
 	}
 	if (p.type == RTR_SERIAL_NOTIFY) {
-		c->notified = 1;
+		note_notify(c, &p);
 		return 1;
 	}
 	if (p.type == RTR_ERROR_REPORT)

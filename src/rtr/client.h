@@ -4,7 +4,10 @@
  * fall back to the version a cache names in an Unsupported Protocol
  * Version report, RFC 8210 section 7), Reset Query, Serial Query, and
  * keep the payload set the cache has given, checking that it never
- * announces a record twice nor withdraws one it did not announce.
+ * announces a record twice nor withdraws one it did not announce, that
+ * End of Data belongs to the session of the Cache Response and carries
+ * timers RFC 8210 section 6 allows, and that it stays within the limits
+ * of bounds.h.
  */
 #ifndef RPKIPUB_RTR_CLIENT_H
 #define RPKIPUB_RTR_CLIENT_H
@@ -37,7 +40,15 @@ struct rtr_client {
 	struct rtr_set		 set;		/* the data, normalized */
 	struct buf		 in;
 	char			 err[256];
-	int			 notified;	/* Serial Notify seen */
+	/* A Serial Notify for data newer than ours is still to be
+	 * answered (also one that arrived inside a response). */
+	int			 notified;
+	uint16_t		 notify_session;
+	uint32_t		 notify_serial;
+	/* Records of each kind the set may hold: RTR_MAX_VRPS,
+	 * RTR_MAX_ROUTER_KEYS, RTR_MAX_ASPAS, set by rtr_client_init
+	 * (unit tests lower them). */
+	size_t			 max_vrps, max_keys, max_aspas;
 };
 
 /* Split "HOST:PORT" or "[V6]:PORT".  0 or -1. */
@@ -50,13 +61,17 @@ int	rtr_client_connect(struct rtr_client *, int timeout_ms);
  * Send a Reset Query (or a Serial Query when there is data and reset is
  * 0) and read the response up to End of Data within timeout_ms.  The
  * changes made to the set are added to *changes (a diff) if not NULL.
- * 0 synced; 1 the cache answered Cache Reset (call again with reset);
- * -1 error (err set, connection closed).
+ * Nothing changes unless the whole response is valid.  0 synced (with
+ * notified set if a Serial Notify for a newer serial came meanwhile);
+ * 1 the cache answered Cache Reset (call again with reset); -1 error
+ * (err set, an Error Report sent where RFC 8210 has a code for it,
+ * connection closed).
  */
 int	rtr_client_sync(struct rtr_client *, int reset, int timeout_ms,
 	    struct rtr_set *changes);
 /* Wait up to timeout_ms for a PDU between responses (a Serial Notify).
- * 1 notify seen, 0 timeout, -1 connection lost. */
+ * 1 notify seen (at once if one is still to be answered), 0 timeout,
+ * -1 connection lost. */
 int	rtr_client_wait(struct rtr_client *, int timeout_ms);
 
 #endif

@@ -47,6 +47,23 @@ rtr_error_name(unsigned c)
 	return "unknown error code";
 }
 
+const char *
+rtr_timers_check(const struct rtr_timers *t)
+{
+	if (t->refresh < RTR_REFRESH_MIN || t->refresh > RTR_REFRESH_MAX)
+		return "RFC 8210 section 6: refresh interval not in 1..86400";
+	if (t->retry < RTR_RETRY_MIN || t->retry > RTR_RETRY_MAX)
+		return "RFC 8210 section 6: retry interval not in 1..7200";
+	if (t->expire < RTR_EXPIRE_MIN || t->expire > RTR_EXPIRE_MAX)
+		return "RFC 8210 section 6: expire interval not in 600..172800";
+	/* Data that expired before the next refresh or retry would leave
+	 * the router without data between two good responses. */
+	if (t->expire <= t->refresh || t->expire <= t->retry)
+		return "RFC 8210 section 6: expire interval not larger than "
+		    "refresh and retry";
+	return NULL;
+}
+
 static uint16_t
 get16(const uint8_t *p)
 {

@@ -59,6 +59,13 @@ struct rtr_timers {
 #define RTR_REFRESH_DEFAULT	3600
 #define RTR_RETRY_DEFAULT	600
 #define RTR_EXPIRE_DEFAULT	7200
+/* The allowed ranges of RFC 8210 section 6. */
+#define RTR_REFRESH_MIN		1
+#define RTR_REFRESH_MAX		86400
+#define RTR_RETRY_MIN		1
+#define RTR_RETRY_MAX		7200
+#define RTR_EXPIRE_MIN		600
+#define RTR_EXPIRE_MAX		172800
 
 /*
  * A decoded PDU.  Pointers (spki, providers, error PDU and text) point
@@ -120,6 +127,10 @@ void	 rtr_pdu_aspa(struct buf *, int v, uint8_t flags, uint32_t customer,
 /* The offending PDU is truncated so the report fits RTR_MAX_PDU_LEN. */
 void	 rtr_pdu_error_report(struct buf *, int v, enum rtr_error_code,
 	    const uint8_t *pdu, size_t pdu_len, const char *text);
+
+/* NULL if the End of Data timers are allowed by RFC 8210 section 6, else
+ * a static text citing the rule they break. */
+const char *rtr_timers_check(const struct rtr_timers *);
 
 const char *rtr_pdu_type_name(unsigned);
 const char *rtr_error_name(unsigned);

@@ -200,6 +200,42 @@ error_report_is_bounded(void **state)
 	buf_free(&b);
 }
 
+/* RFC 8210 section 6: each timer's range, and expire above the other two. */
+static void
+timer_ranges(void **state)
+{
+	static const struct {
+		struct rtr_timers	t;
+		int			ok;
+	} cases[] = {
+		{ { 3600, 600, 7200 }, 1 },
+		{ { 1, 1, 600 }, 1 },			/* every minimum */
+		{ { 86400, 7200, 172800 }, 1 },		/* every maximum */
+		{ { 0, 600, 7200 }, 0 },
+		{ { 86401, 600, 172800 }, 0 },
+		{ { 3600, 0, 7200 }, 0 },
+		{ { 3600, 7201, 172800 }, 0 },
+		{ { 60, 60, 599 }, 0 },
+		{ { 3600, 600, 172801 }, 0 },
+		{ { 3600, 600, 3600 }, 0 },		/* expire = refresh */
+		{ { 600, 1200, 1200 }, 0 },		/* expire = retry */
+		{ { 7200, 600, 1000 }, 0 },		/* expire < refresh */
+		{ { 0xffffffffu, 0xffffffffu, 0xffffffffu }, 0 },
+	};
+	const char	*why;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		why = rtr_timers_check(&cases[i].t);
+		if (cases[i].ok)
+			assert_null(why);
+		else {
+			assert_non_null(why);
+			assert_non_null(strstr(why, "RFC 8210 section 6"));
+		}
+	}
+}
+
 int
 main(void)
 {
@@ -208,6 +244,7 @@ main(void)
 		cmocka_unit_test(refusals),
 		cmocka_unit_test(partial),
 		cmocka_unit_test(error_report_is_bounded),
+		cmocka_unit_test(timer_ranges),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
