@@ -250,7 +250,7 @@ main(int argc, char *argv[])
 		goto loaded;
 	if (store_begin(st) == -1 ||
 	    store_publisher_add(st, "bench", "rsync://rpki.example.net/repo/",
-	    (const uint8_t *)"x", 1, time(NULL)) == -1 ||
+	    (const uint8_t *)"x", 1, time(NULL), 0) == -1 ||
 	    store_commit(st) == -1 || (pub = bench_publisher(st)) == -1)
 		return 1;
 	t0 = now_s();

@@ -39,6 +39,14 @@ engine_query_init(struct engine_query *q)
 }
 
 void
+engine_query_publisher(struct engine_query *q, const struct store_publisher *p)
+{
+	q->handle = p->handle;
+	q->publisher_id = p->id;
+	SHA256(p->bpki_ta, p->bpki_ta_len, q->ta_hash);
+}
+
+void
 engine_query_free(struct engine_query *q)
 {
 	size_t	i;
@@ -107,7 +115,8 @@ engine_replay_check(struct store *st, const struct store_publisher *p,
 	if (q->signing_time < p->last_signing_time) {
 		snprintf(text, sizeof(text), "replayed or out-of-order "
 		    "message: signing-time %lld is older than the last "
-		    "accepted %lld (RFC 6492 section 3.1.2)",
+		    "accepted message's or the registration's, %lld (RFC "
+		    "6492 section 3.1.2)",
 		    (long long)q->signing_time,
 		    (long long)p->last_signing_time);
 		engine_reply_error(q, ERR_BAD_CMS, NULL, text);
@@ -244,17 +253,23 @@ engine_apply(struct store *st, struct engine_query *q, time_t now)
 	const struct rfc8181_msg *msg = q->msg;
 	int64_t			 change = 0;
 	size_t			 i;
+	uint8_t			 ta_hash[32];
 	char			 text[MAX_URI_LENGTH + 512];
 	int			 found, r, rc = -1;
 
 	q->changed = 0;
 	if ((found = store_publisher_get(st, q->handle, &p)) == -1)
 		goto out;
-	if (!found || p->id != q->publisher_id) {
+	if (found)
+		SHA256(p->bpki_ta, p->bpki_ta_len, ta_hash);
+	if (!found || p->id != q->publisher_id ||
+	    memcmp(ta_hash, q->ta_hash, sizeof(ta_hash)) != 0) {
 		/*
 		 * Removed, or removed and registered again with another
 		 * BPKI TA, between authentication and commit: the message
-		 * was verified against a registration that is gone.
+		 * was verified against a registration that is gone.  The id
+		 * alone cannot tell (SQLite may give a new row the id of a
+		 * removed one); the TA can.
 		 */
 		engine_reply_error(q, ERR_PERMISSION, NULL, "the publisher "
 		    "was removed or registered again while this query was "

@@ -27,6 +27,8 @@ struct engine_query {
 	/* in */
 	const char			*handle;
 	int64_t				 publisher_id;	/* as verified */
+	uint8_t				 ta_hash[32];	/* SHA-256 of the BPKI
+							   TA verified against */
 	const struct rfc8181_msg	*msg;
 	time_t				 signing_time;
 	uint8_t				 digest[32];	/* of the CMS */
@@ -70,6 +72,9 @@ void		 engine_submit(struct engine *, struct engine_query *q);
 size_t		 engine_queue_length(struct engine *);
 
 void		 engine_query_init(struct engine_query *);
+/* The registration the query's CMS was verified against: handle, id, TA. */
+void		 engine_query_publisher(struct engine_query *,
+		    const struct store_publisher *);
 /*
  * Encode each published object in the form the store keeps (hash, RRDP
  * element, deflate piece), outside the writer thread.  engine_apply()

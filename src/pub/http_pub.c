@@ -167,8 +167,7 @@ http_process(struct pubd *d, struct MHD_Connection *con, struct http_req *req)
 		goto reply;
 	}
 
-	q.handle = pub->handle;
-	q.publisher_id = pub->id;
+	engine_query_publisher(&q, pub);
 	q.msg = msg;
 	q.signing_time = v.signing_time;
 	memcpy(q.digest, v.digest, sizeof(q.digest));

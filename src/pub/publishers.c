@@ -6,6 +6,7 @@
 #include <openssl/x509.h>
 
 #include "bpki.h"
+#include "cms.h"
 #include "encoding.h"
 #include "log.h"
 #include "publishers.h"
@@ -121,8 +122,15 @@ publishers_add(struct store *st, const struct config *c,
 			snprintf(err, errlen, "store unavailable");
 		goto rollback;
 	}
+	/*
+	 * Replay protection starts with the registration: a message signed
+	 * (give or take the clock skew allowed) before it was captured
+	 * under an earlier registration of this handle, whose replay state
+	 * went with it (RFC 6492 section 3.1.2, as RFC 8181 applies it).
+	 */
 	if (store_publisher_add(st, handle, buf_str(&sia), req->bpki_ta,
-	    req->bpki_ta_len, now) == -1 || store_commit(st) == -1) {
+	    req->bpki_ta_len, now, now - CMS_MAX_CLOCK_SKEW) == -1 ||
+	    store_commit(st) == -1) {
 		snprintf(err, errlen, "store unavailable");
 		goto rollback;
 	}

@@ -101,8 +101,13 @@ int	store_rollback_savepoint(struct store *);
 /* Publishers.  *out is a new struct, free with store_publisher_free. */
 int	store_publisher_get(struct store *, const char *handle,
 	    struct store_publisher **out);
+/*
+ * A new registration; replay_floor is its first last_signing_time (a
+ * message signed before it is refused as a replay).
+ */
 int	store_publisher_add(struct store *, const char *handle,
-	    const char *sia_base, const uint8_t *ta, size_t ta_len, time_t now);
+	    const char *sia_base, const uint8_t *ta, size_t ta_len, time_t now,
+	    time_t replay_floor);
 int	store_publisher_delete(struct store *, int64_t id);
 int	store_publisher_foreach(struct store *, store_publisher_cb, void *);
 int	store_publisher_count_objects(struct store *, int64_t id,

@@ -52,7 +52,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_PUB_GET] = "SELECT id, handle, sia_base, bpki_ta, created, "
 	    "last_signing_time, last_digests FROM publishers WHERE handle = ?",
 	[ST_PUB_ADD] = "INSERT INTO publishers (handle, sia_base, bpki_ta, "
-	    "created) VALUES (?, ?, ?, ?)",
+	    "created, last_signing_time) VALUES (?, ?, ?, ?, ?)",
 	[ST_PUB_DELETE] = "DELETE FROM publishers WHERE id = ?",
 	[ST_PUB_ALL] = "SELECT id, handle, sia_base, bpki_ta, created, "
 	    "last_signing_time, last_digests FROM publishers ORDER BY handle",
@@ -586,7 +586,8 @@ store_publisher_get(struct store *st, const char *handle,
 
 int
 store_publisher_add(struct store *st, const char *handle,
-    const char *sia_base, const uint8_t *ta, size_t ta_len, time_t now)
+    const char *sia_base, const uint8_t *ta, size_t ta_len, time_t now,
+    time_t replay_floor)
 {
 	sqlite3_stmt	*stmt = store_stmt(st, ST_PUB_ADD);
 
@@ -594,6 +595,7 @@ store_publisher_add(struct store *st, const char *handle,
 	sqlite3_bind_text(stmt, 2, sia_base, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(stmt, 3, ta, (int)ta_len, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 4, (sqlite3_int64)now);
+	sqlite3_bind_int64(stmt, 5, (sqlite3_int64)replay_floor);
 	return store_exec_stmt(st, stmt, "publisher add");
 }
 

@@ -42,9 +42,9 @@ setup(void **state)
 	snprintf(f->path, sizeof(f->path), "%s/store.sqlite", f->dir);
 	assert_non_null(f->st = store_open(f->path));
 	assert_int_equal(store_publisher_add(f->st, "alice", BASE "alice/",
-	    ta, sizeof(ta), 1000), 0);
+	    ta, sizeof(ta), 1000, 0), 0);
 	assert_int_equal(store_publisher_add(f->st, "bob", BASE "bob/",
-	    ta, sizeof(ta), 1000), 0);
+	    ta, sizeof(ta), 1000, 0), 0);
 	f->stime = 1700000000;
 	*state = f;
 	return 0;
@@ -116,14 +116,25 @@ publisher_id(struct fixture *f, const char *handle)
 	return id;
 }
 
+/* The query comes from handle's registration as it is now. */
+static void
+bind_publisher(struct fixture *f, struct engine_query *q, const char *handle)
+{
+	struct store_publisher	*p;
+
+	assert_int_equal(store_publisher_get(f->st, handle, &p), 1);
+	engine_query_publisher(q, p);
+	q->handle = handle;	/* p goes; the handle must stay */
+	store_publisher_free(p);
+}
+
 /* A query of handle's at signing-time t whose replay key is d repeated. */
 static void
 query_setup(struct fixture *f, struct engine_query *q, const char *handle,
     const struct rfc8181_msg *msg, time_t t, int d)
 {
 	engine_query_init(q);
-	q->handle = handle;
-	q->publisher_id = publisher_id(f, handle);
+	bind_publisher(f, q, handle);
 	q->msg = msg;
 	q->signing_time = t;
 	memset(q->digest, d, sizeof(q->digest));
@@ -363,10 +374,10 @@ test_replay_of_failed(void **state)
 }
 
 struct worker {
-	struct engine	*e;
-	int64_t		 publisher;
-	int		 id;
-	int		 ok;
+	struct engine		*e;
+	struct engine_query	 who;	/* the registration, as verified */
+	int			 id;
+	int			 ok;
 };
 
 static void *
@@ -385,7 +396,8 @@ worker_main(void *arg)
 		p = pdu_publish(uri, content, NULL);
 		engine_query_init(&q);
 		q.handle = "alice";
-		q.publisher_id = w->publisher;
+		q.publisher_id = w->who.publisher_id;
+		memcpy(q.ta_hash, w->who.ta_hash, sizeof(q.ta_hash));
 		q.msg = &msg;
 		q.signing_time = 9000;
 		memset(q.digest, 0, 32);
@@ -412,7 +424,8 @@ test_group_commit(void **state)
 	assert_non_null(e = engine_start(f->path));
 	for (i = 0; i < 4; i++) {
 		w[i].e = e;
-		w[i].publisher = publisher_id(f, "alice");
+		engine_query_init(&w[i].who);
+		bind_publisher(f, &w[i].who, "alice");
 		w[i].id = i;
 		w[i].ok = 0;
 		assert_int_equal(pthread_create(&t[i], NULL, worker_main,
@@ -421,6 +434,7 @@ test_group_commit(void **state)
 	for (i = 0; i < 4; i++) {
 		pthread_join(t[i], NULL);
 		assert_int_equal(w[i].ok, 50);
+		engine_query_free(&w[i].who);
 	}
 	engine_stop(e);
 	assert_int_equal(count(f, "SELECT count(*) FROM objects"), 200);
@@ -439,6 +453,34 @@ test_reregistered(void **state)
 
 	query_setup(f, &q, "alice", &msg, 100, 0);
 	q.publisher_id += 1000;
+	assert_int_equal(apply_one(f, &q, 100), ERR_PERMISSION);
+	assert_int_equal(count(f, "SELECT count(*) FROM objects"), 0);
+	engine_query_free(&q);
+}
+
+/*
+ * Verified, then the publisher removed and registered again with another
+ * TA before the commit: SQLite hands the new row the old id (it was the
+ * last), so only the TA tells the registrations apart.
+ */
+static void
+test_reregistered_same_id(void **state)
+{
+	struct fixture		*f = *state;
+	struct rfc8181_pdu	 p = pdu_publish(BASE "bob/a.roa", "a", NULL);
+	struct rfc8181_msg	 msg = { RFC8181_QUERY, &p, 1 };
+	struct engine_query	 q;
+	uint8_t			 other[4] = { 9, 9, 9, 9 };
+	int64_t			 id;
+
+	query_setup(f, &q, "bob", &msg, 100, 0);
+	id = publisher_id(f, "bob");
+	assert_int_equal(store_begin(f->st), 0);
+	assert_int_equal(store_publisher_delete(f->st, id), 0);
+	assert_int_equal(store_publisher_add(f->st, "bob", BASE "bob/", other,
+	    sizeof(other), 2000, 0), 0);
+	assert_int_equal(store_commit(f->st), 0);
+	assert_int_equal(publisher_id(f, "bob"), id);
 	assert_int_equal(apply_one(f, &q, 100), ERR_PERMISSION);
 	assert_int_equal(count(f, "SELECT count(*) FROM objects"), 0);
 	engine_query_free(&q);
@@ -610,6 +652,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_reregistered, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_reregistered_same_id,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_failure_rolls_back,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_writer_failure_reply,

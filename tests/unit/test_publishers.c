@@ -17,6 +17,7 @@
 
 #include "bpki.h"
 #include "config.h"
+#include "cms.h"
 #include "publishers.h"
 #include "rfc8183.h"
 #include "store.h"
@@ -96,6 +97,7 @@ test_add_response(void **state)
 {
 	struct fixture				*f = *state;
 	struct rfc8183_repository_response	*resp = NULL;
+	struct store_publisher			*p;
 	struct buf				 out;
 	char					 err[256];
 
@@ -113,6 +115,12 @@ test_add_response(void **state)
 	assert_int_equal(resp->bpki_ta_len, f->ta_len);
 	assert_memory_equal(resp->bpki_ta, f->ta, f->ta_len);
 	rfc8183_repository_response_free(resp);
+
+	/* Replay protection starts at the registration (less the skew): a
+	 * message captured under an earlier registration is refused. */
+	assert_int_equal(store_publisher_get(f->st, "ca-one", &p), 1);
+	assert_int_equal(p->last_signing_time, 1000 - CMS_MAX_CLOCK_SKEW);
+	store_publisher_free(p);
 
 	/* --handle overrides the request's handle. */
 	buf_free(&out);
