@@ -2,6 +2,7 @@
  * Crash-safe file writes (temporary name, fsync, rename(2), fsync of the
  * directory) and bounded whole-file reads.
  */
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -235,4 +236,20 @@ file_remove_under(const char *root, const char *rel)
 	}
 	free(path);
 	return rc;
+}
+
+int
+file_lock(const char *path)
+{
+	int	fd, saved;
+
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) == -1)
+		return -1;
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
 }

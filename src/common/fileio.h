@@ -37,6 +37,12 @@ int	 path_rel_safe(const char *rel);
  * or could not go (logged).
  */
 int	 file_remove_under(const char *root, const char *rel);
+/*
+ * Hold an exclusive lock on path (created if missing) for as long as the
+ * returned descriptor stays open: one process per directory.  -1 with
+ * errno EWOULDBLOCK when another process holds it, other errnos else.
+ */
+int	 file_lock(const char *path);
 /* Read a whole file of at most max bytes; malloc'd, NUL-terminated. */
 char	*file_read(const char *path, size_t max, size_t *len);
 

@@ -305,8 +305,12 @@ bpki_issue(X509 *issuer, EVP_PKEY *issuer_key, EVP_PKEY *key,
 	    X509_add1_ext_i2d(x, NID_key_usage, ku, 1,
 	    X509V3_ADD_DEFAULT) != 1 ||
 	    X509_add1_ext_i2d(x, NID_subject_key_identifier, ski, 0,
-	    X509V3_ADD_DEFAULT) != 1 ||
-	    bpki_add_akid(x, NULL, akid) == -1)
+	    X509V3_ADD_DEFAULT) != 1) {
+		ASN1_OCTET_STRING_free(akid);
+		goto out;
+	}
+	/* It takes akid, whatever happens. */
+	if (bpki_add_akid(x, NULL, akid) == -1)
 		goto out;
 	if (X509_sign(x, issuer_key != NULL ? issuer_key : key,
 	    EVP_sha256()) <= 0)

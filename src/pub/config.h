@@ -18,6 +18,7 @@
 #define CONFIG_STORE		"store.sqlite"
 #define CONFIG_BPKI_DIR		"bpki"
 #define CONFIG_TOKEN_FILE	"admin.token"
+#define CONFIG_LOCK_FILE	"rpkipubd.lock"
 #define CONFIG_TOKEN_BYTES	32
 #define CONFIG_RRDP_DIR		"rrdp"
 #define CONFIG_RSYNC_DIR	"rsync"

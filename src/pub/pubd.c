@@ -207,6 +207,45 @@ pubd_maintain(struct pubd *d)
 	return r == -1 ? -1 : 0;
 }
 
+/*
+ * One rpkipubd per data directory: a second one would write RRDP serials
+ * and rsync trees beside the first (its writer starts before its
+ * listeners could fail on the ports in use) and take the admin socket.
+ */
+static int
+pubd_lock(struct pubd *d)
+{
+	char	*path = config_path(d->cfg, CONFIG_LOCK_FILE);
+	char	*held;
+	char	 pid[32];
+	size_t	 len;
+	ssize_t	 n;
+	int	 rc = -1;
+
+	if ((d->lockfd = file_lock(path)) == -1) {
+		if (errno == EWOULDBLOCK) {
+			/* The holder wrote its pid (a few digits). */
+			if ((held = file_read(path, sizeof(pid), &len)) != NULL)
+				held[strcspn(held, "\n")] = '\0';
+			log_err("%s: the data directory is in use by another "
+			    "rpkipubd%s%s", path, held != NULL && held[0] ?
+			    ", pid " : "", held != NULL ? held : "");
+			free(held);
+		} else
+			log_err("%s: %s", path, strerror(errno));
+		goto out;
+	}
+	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(d->lockfd, 0) == -1 ||
+	    pwrite(d->lockfd, pid, (size_t)n, 0) != n)
+		log_warn("%s: cannot write the pid: %s", path,
+		    strerror(errno));
+	rc = 0;
+ out:
+	free(path);
+	return rc;
+}
+
 struct pubd *
 pubd_start(const char *data_dir)
 {
@@ -214,6 +253,7 @@ pubd_start(const char *data_dir)
 	long		 ncpu;
 
 	d = xcalloc(1, sizeof(*d));
+	d->lockfd = -1;
 	clock_gettime(CLOCK_MONOTONIC, &d->started);
 	pthread_rwlock_init(&d->bpki_lock, NULL);
 	pthread_mutex_init(&d->pool_lock, NULL);
@@ -223,6 +263,8 @@ pubd_start(const char *data_dir)
 	    -1)
 		fatalx("sem_init: %s", strerror(errno));
 	if ((d->cfg = config_load(data_dir)) == NULL)
+		goto fail;
+	if (pubd_lock(d) == -1)
 		goto fail;
 	d->store_path = config_path(d->cfg, CONFIG_STORE);
 	d->bpki_dir = config_path(d->cfg, CONFIG_BPKI_DIR);
@@ -288,6 +330,8 @@ pubd_stop(struct pubd *d)
 	free(d->bpki_dir);
 	config_free(d->cfg);
 	pubd_ta_free_all(d);
+	if (d->lockfd != -1)
+		close(d->lockfd);
 	pthread_rwlock_destroy(&d->bpki_lock);
 	pthread_mutex_destroy(&d->pool_lock);
 	pthread_mutex_destroy(&d->ta_lock);

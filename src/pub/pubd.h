@@ -44,6 +44,7 @@ struct http_rrdp;
 
 struct pubd {
 	struct config		*cfg;
+	int			 lockfd;	/* DIR/rpkipubd.lock, held */
 	struct engine		*engine;
 	char			*store_path;
 	char			*bpki_dir;

@@ -276,11 +276,7 @@ sync_open(const struct sync_config *cfg, char *err, size_t errlen)
 	}
 	/* One rrdpsync per copy: cron runs must not overlap. */
 	lock = path_join(cfg->state_dir, LOCK_FILE);
-	if ((s->lockfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) == -1) {
-		snprintf(err, errlen, "%s: %s", lock, strerror(errno));
-		goto fail;
-	}
-	if (flock(s->lockfd, LOCK_EX | LOCK_NB) == -1) {
+	if ((s->lockfd = file_lock(lock)) == -1) {
 		snprintf(err, errlen, "%s: %s", lock, errno == EWOULDBLOCK ?
 		    "another rrdpsync works on this copy" : strerror(errno));
 		goto fail;

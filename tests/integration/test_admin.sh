@@ -91,6 +91,23 @@ pc query "$A" --publish "rsync://rpki.example.net/repo/alice/a.roa=$WORK/a.roa" 
 	>/dev/null 2>"$WORK/pc.err" && ok "publisher registered offline publishes" ||
 	bad "publish failed: $(cat "$WORK/pc.err")"
 
+# A second rpkipubd on the same data directory is refused before it
+# touches anything: the first keeps its socket and its RRDP output.
+NOTIF_BEFORE=$(sha256sum "$D/rrdp/notification.xml" 2>/dev/null)
+"$BIN/rpkipubd" --data-dir "$D" </dev/null >"$WORK/second.log" 2>&1 &
+SECOND=$!
+DAEMON_PIDS+=("$SECOND")
+wait "$SECOND"
+RC=$?
+if [ "$RC" = 1 ] && grep -q "the data directory is in use by another rpkipubd, pid $DAEMON_PID" "$WORK/second.log"; then
+	ok "a second rpkipubd on the data directory exits 1: $(grep -o 'in use.*' "$WORK/second.log")"
+else
+	bad "second rpkipubd: exit $RC: $(tail -2 "$WORK/second.log")"
+fi
+ctl "$D" status >/dev/null 2>&1 && [ -S "$SOCK" ] && [ "$(sha256sum "$D/rrdp/notification.xml" 2>/dev/null)" = "$NOTIF_BEFORE" ] &&
+	ok "the first still answers on its socket, its RRDP output untouched" ||
+	bad "the first rpkipubd lost its socket or its output changed"
+
 stop_daemon "$DAEMON_PID" && ok "rpkipubd stops cleanly" || bad "rpkipubd exit status $?"
 [ ! -e "$SOCK" ] && ok "admin socket removed on stop" || bad "admin socket left behind"
 finish
