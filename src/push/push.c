@@ -13,8 +13,11 @@
  * sync: the local directory is scanned and checked first (push_tree.c),
  * so nothing is sent when a file cannot be published; then a list query,
  * the difference by hash (push_diff.c) and, if anything differs, one
- * query with every publish and withdraw PDU (push_query.c).  What changed
- * is printed only once the server said <success/>.
+ * query with every publish and withdraw PDU (push_query.c).  A plan that
+ * would empty the publication point, or withdraw a large share of it, is
+ * refused unless allowed (push_plan_mass_withdraw): an unmounted source
+ * directory looks like an empty one.  What changed is printed only once
+ * the server said <success/>.
  */
 #include <sys/stat.h>
 
@@ -414,9 +417,9 @@ push_cmd_sync(const struct push_opts *o, const char *src)
 	struct push_peer	 p;
 	struct buf		 refusals;
 	struct ctx		 c;
-	char			 err[512];
+	char			 err[512], why[256];
 	size_t			 n = 0, nrefused;
-	int			 rc;
+	int			 mass, rc;
 
 	memset(&plan, 0, sizeof(plan));
 	buf_init(&refusals);
@@ -446,6 +449,11 @@ push_cmd_sync(const struct push_opts *o, const char *src)
 		rc = PUSH_EXIT_LOCAL;
 		goto out;
 	}
+	if ((mass = push_plan_mass_withdraw(&plan, o->max_withdraw, why,
+	    sizeof(why))) == -1 && o->allow_mass_withdraw) {
+		log_warn("%s; sent anyway (--allow-mass-withdraw)", why);
+		mass = 0;
+	}
 	if (o->dry_run) {
 		plan_print(&plan);
 		printf("dry run: %zu to publish, %zu to replace, %zu to "
@@ -453,6 +461,19 @@ push_cmd_sync(const struct push_opts *o, const char *src)
 		    plan.npublish, plan.nreplace, plan.nwithdraw,
 		    plan.nunchanged);
 		rc = PUSH_OK;
+		if (mass == -1) {
+			printf("dry run: sync would refuse this plan: %s; "
+			    "--allow-mass-withdraw sends it\n", why);
+			rc = PUSH_EXIT_LOCAL;
+		}
+		goto out;
+	}
+	if (mass == -1) {
+		log_err("%s: %s; refused, only the list query was sent.  If "
+		    "%s is to lose these %zu objects, run sync again with "
+		    "--allow-mass-withdraw (--dry-run shows the plan)", src,
+		    why, c.resp->sia_base, plan.nwithdraw);
+		rc = PUSH_EXIT_LOCAL;
 		goto out;
 	}
 	if (plan.nchanges == 0) {

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bounds.h"
 #include "buf.h"
 #include "push_diff.h"
 
@@ -117,4 +118,32 @@ push_plan_free(struct push_plan *plan)
 {
 	free(plan->changes);
 	memset(plan, 0, sizeof(*plan));
+}
+
+int
+push_plan_mass_withdraw(const struct push_plan *plan, unsigned int max_pct,
+    char *err, size_t errlen)
+{
+	size_t	listed;
+
+	listed = plan->nwithdraw + plan->nreplace + plan->nunchanged;
+	if (listed == 0 || plan->nwithdraw == 0)
+		return 0;
+	if (plan->nwithdraw == listed && plan->npublish == 0) {
+		snprintf(err, errlen, "the plan withdraws all %zu object%s the "
+		    "server lists and publishes nothing: an empty source "
+		    "directory (not mounted, or emptied by mistake?)", listed,
+		    listed == 1 ? "" : "s");
+		return -1;
+	}
+	/* No overflow: at most MAX_PDUS_PER_REPLY objects, times 100. */
+	if (listed >= PUSH_MASS_MIN_LISTED &&
+	    plan->nwithdraw * 100 > (size_t)max_pct * listed) {
+		snprintf(err, errlen, "the plan withdraws %zu of the %zu "
+		    "objects the server lists (%zu%%, over --max-withdraw "
+		    "%u%%)", plan->nwithdraw, listed, plan->nwithdraw * 100 /
+		    listed, max_pct);
+		return -1;
+	}
+	return 0;
 }

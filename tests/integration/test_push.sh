@@ -5,7 +5,9 @@
 # equal the directory, by `rpkipub-push list` and independently by the
 # rsync tree rpkipubd writes; a second sync sends one list query and ONE
 # change query with the expected PDUs (server log and metrics); nothing to
-# do sends no change query; --dry-run changes nothing.  Files that cannot
+# do sends no change query; --dry-run changes nothing; an empty or much
+# reduced directory does not withdraw the point without
+# --allow-mass-withdraw (--max-withdraw).  Files that cannot
 # be published are refused before anything is sent; a query the server
 # refuses exits 2 with its error_code, error_text and failed PDU; replies
 # that do not verify (another repository TA, a tampered reply, a replayed
@@ -231,6 +233,54 @@ expect_err "over the server's limit of 100000 bytes .*nothing was sent" "the cha
 [ $(($(queries) - q0)) = 1 ] && ok "the change over --max-body: only the list query was sent" ||
 	bad "--max-body: $(($(queries) - q0)) queries"
 rm "$PUBD/toolarge.roa"
+
+# ---- an empty or much reduced SRC_DIR: refused unless allowed ----
+# (An unmounted CA output directory scans cleanly; its sync would empty
+# the publication point.)
+mkdir -p "$WORK/empty"
+push list
+cp "$WORK/push.out" "$WORK/before.list"
+n=$(wc -l <"$WORK/before.list")
+q0=$(queries)
+push sync "$WORK/empty"
+expect_rc 1 "sync of an empty directory is refused"
+expect_err "the plan withdraws all $n objects the server lists and publishes nothing" \
+	"it says how many objects would be withdrawn"
+expect_err "run sync again with --allow-mass-withdraw" "it says how to override"
+[ $(($(queries) - q0)) = 1 ] && ok "the refused mass withdrawal: only the list query was sent" ||
+	bad "the refused mass withdrawal: $(($(queries) - q0)) queries"
+push sync --dry-run "$WORK/empty"
+expect_rc 1 "--dry-run of an empty directory exits 1 too"
+[ "$(grep -c '^withdraw ' "$WORK/push.out")" = "$n" ] &&
+	grep -q "^dry run: sync would refuse this plan: the plan withdraws all $n objects .*--allow-mass-withdraw sends it$" "$WORK/push.out" &&
+	ok "--dry-run prints the $n withdrawals and that sync would refuse them" ||
+	bad "--dry-run of an empty directory printed: $(cat "$WORK/push.out")"
+push list
+cmp -s "$WORK/before.list" "$WORK/push.out" && ok "the refused syncs withdrew nothing" ||
+	bad "the refused syncs changed the server's list"
+for i in 1 2 3 4 5 6 7 8; do obj "ta/m$i.roa"; done
+push sync "$PUBD"
+expect_rc 0 "sync of $((n + 8)) objects"
+rm -rf "$WORK/part" && cp -a "$PUBD" "$WORK/part" && rm "$WORK/part"/ta/m[1-7].roa
+push sync "$WORK/part"
+expect_rc 1 "withdrawing 7 of $((n + 8)) objects is refused"
+expect_err "the plan withdraws 7 of the $((n + 8)) objects the server lists \([0-9]+%, over --max-withdraw 50%\)" \
+	"it names the share and the limit"
+push sync --max-withdraw 80 "$WORK/part"
+expect_rc 0 "--max-withdraw 80 lets the same plan through"
+push sync --allow-mass-withdraw "$WORK/empty"
+expect_rc 0 "--allow-mass-withdraw empties the publication point"
+expect_err "sent anyway \(--allow-mass-withdraw\)" "and warns that it does"
+push list
+[ "$RC" = 0 ] && [ ! -s "$WORK/push.out" ] && ok "the server lists nothing after it" ||
+	bad "after --allow-mass-withdraw: exit $RC, $(wc -l <"$WORK/push.out") objects"
+push sync "$PUBD"
+expect_rc 0 "sync of the directory again"
+check_equal "after the mass-withdraw checks"
+push --max-withdraw 101 sync "$PUBD"
+expect_rc 1 "--max-withdraw over 100 is a usage error"
+push --allow-mass-withdraw list
+expect_rc 1 "--allow-mass-withdraw with list is a usage error"
 
 # ---- two list queries in one second: never a replay ----
 for i in 1 2 3; do rp --state "$S" list >/dev/null 2>>"$WORK/lists.err" || echo fail >>"$WORK/lists.err"; done
