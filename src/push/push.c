@@ -297,7 +297,7 @@ push_cmd_configure(const struct push_opts *o, const char *file)
 	char					*path = NULL, hex[65];
 	char					 subject[256];
 	size_t					 len, oldlen;
-	int					 rc = PUSH_EXIT_LOCAL;
+	int					 rc = PUSH_EXIT_LOCAL, sameta = 0;
 
 	if (ctx_open(&c, o, 0, 0) == -1)
 		return PUSH_EXIT_LOCAL;
@@ -319,8 +319,21 @@ push_cmd_configure(const struct push_opts *o, const char *file)
 				log_warn("the repository_bpki_ta changes: "
 				    "replies must now verify against the new "
 				    "one");
+			else
+				sameta = 1;
 		}
 		free(olddata);
+	}
+	/*
+	 * The replies seen belong to the repository whose TA signed them:
+	 * another repository's clock owes nothing to them.  The state first:
+	 * a crash between the two leaves it forgotten for the old one, which
+	 * only weakens the replay check until its next reply.
+	 */
+	if (!sameta && c.state->last_reply_signing_time != 0) {
+		push_state_reply_reset(c.state);
+		if (push_state_save(o->state_dir, c.state) == -1)
+			goto out;
 	}
 	if (file_write_atomic(path, data, len, 0644) == -1)
 		goto out;
@@ -564,6 +577,12 @@ push_cmd_status(const struct push_opts *o)
 		printf("last_signing_time:          %s\n", t1);
 	} else
 		printf("last_signing_time:          (nothing signed yet)\n");
+	if (c.state->last_reply_signing_time > 0) {
+		log_time_fmt((time_t)c.state->last_reply_signing_time, t1,
+		    sizeof(t1));
+		printf("last_reply_signing_time:    %s\n", t1);
+	} else
+		printf("last_reply_signing_time:    (no reply accepted yet)\n");
 	if (c.state->last_sync_time > 0) {
 		log_time_fmt((time_t)c.state->last_sync_time, t1, sizeof(t1));
 		printf("last_sync:                  %s: %" PRIu64 " published, "

@@ -11,9 +11,13 @@
  * that steps back does not make the next query "old"), and every PDU
  * carries the query's random tag, so no two queries are the same bytes,
  * not even two list queries in one second.  The tag also binds a
- * report_error to its query: one carrying another tag is refused.  A
- * reply must be signed no earlier than CMS_MAX_CLOCK_SKEW before its
- * query was sent, which turns away replies recorded earlier.
+ * report_error (or a tagged <list/>) to its query: one carrying another
+ * tag is refused.  A reply must be signed no earlier than
+ * CMS_MAX_CLOCK_SKEW before its query was sent, which turns away replies
+ * recorded long ago, and pass the replay check of push_state.h against
+ * the last reply and the last <success/> accepted: <success/> carries no
+ * tag, so without it a dropped change query answered with an earlier
+ * <success/> would pass.
  */
 #ifndef RPKIPUB_PUSH_QUERY_H
 #define RPKIPUB_PUSH_QUERY_H
