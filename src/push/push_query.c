@@ -282,16 +282,61 @@ push_listed_free(struct push_listed *l, size_t n)
 	free(l);
 }
 
+int
+push_reply_listed(struct rfc8181_msg *m, const char *tag,
+    const char *sia_base, struct push_listed **listed, size_t *nlisted,
+    char *err, size_t errlen)
+{
+	struct push_listed	*l = NULL;
+	char			 why[256], q[MAX_URI_LENGTH + 4];
+	size_t			 i, n = 0;
+	int			 rc = -1;
+
+	*listed = NULL;
+	*nlisted = 0;
+	l = xcalloc(m->npdus > 0 ? m->npdus : 1, sizeof(*l));
+	for (i = 0; i < m->npdus; i++) {
+		if (m->pdus[i].type != PDU_LIST) {
+			snprintf(err, errlen, "the reply holds <%s>, not only "
+			    "<list/> PDUs (RFC 8181 section 2.3)",
+			    pdu_name(m->pdus[i].type));
+			goto out;
+		}
+		/* An untagged <list/> is any list reply's; a tagged one ours. */
+		if (m->pdus[i].tag != NULL && strcmp(m->pdus[i].tag, tag) !=
+		    0) {
+			snprintf(err, errlen, "the reply's <list/> carries the "
+			    "tag \"%s\", not this query's: not a reply to it",
+			    xml_printable(q, 64, m->pdus[i].tag));
+			goto out;
+		}
+		/* Nothing outside our jail may end up in a withdraw. */
+		if (uri_in_jail(m->pdus[i].uri, sia_base, why,
+		    sizeof(why)) == -1) {
+			snprintf(err, errlen, "the reply lists %s: %s",
+			    xml_printable(q, sizeof(q), m->pdus[i].uri), why);
+			goto out;
+		}
+		l[n].uri = m->pdus[i].uri;
+		m->pdus[i].uri = NULL;
+		memcpy(l[n++].hash, m->pdus[i].hash, 32);
+	}
+	*listed = l;
+	*nlisted = n;
+	l = NULL;
+	rc = 0;
+ out:
+	push_listed_free(l, n);
+	return rc;
+}
+
 enum push_exit
 push_query_list(struct push_peer *p, struct push_listed **listed,
     size_t *nlisted)
 {
 	struct rfc8181_msg	*m = NULL;
-	struct push_listed	*l = NULL;
 	struct buf		 xml;
-	char			 tag[PUSH_TAG_LEN + 1], why[256];
-	char			 q[MAX_URI_LENGTH + 4];
-	size_t			 i, n = 0;
+	char			 tag[PUSH_TAG_LEN + 1], why[MAX_URI_LENGTH + 300];
 	int			 same = 0, asked = 0;
 	enum push_exit		 rc;
 
@@ -325,41 +370,14 @@ push_query_list(struct push_peer *p, struct push_listed **listed,
 		goto out;
 	if ((rc = reply_errors(m, tag, "list query", 0)) != PUSH_OK)
 		goto out;
-	l = xcalloc(m->npdus > 0 ? m->npdus : 1, sizeof(*l));
-	for (i = 0; i < m->npdus; i++) {
-		if (m->pdus[i].type != PDU_LIST) {
-			log_err("list query: the reply holds <%s>, not only "
-			    "<list/> PDUs (RFC 8181 section 2.3)",
-			    pdu_name(m->pdus[i].type));
-			rc = PUSH_EXIT_UNVERIFIED;
-			goto out;
-		}
-		if (m->pdus[i].tag != NULL && strcmp(m->pdus[i].tag, tag) !=
-		    0) {
-			log_err("list query: the reply's <list/> carries the "
-			    "tag \"%s\", not this query's: not a reply to it",
-			    xml_printable(q, 64, m->pdus[i].tag));
-			rc = PUSH_EXIT_UNVERIFIED;
-			goto out;
-		}
-		/* Nothing outside our jail may end up in a withdraw. */
-		if (uri_in_jail(m->pdus[i].uri, p->resp->sia_base, why,
-		    sizeof(why)) == -1) {
-			log_err("list query: the reply lists %s: %s",
-			    xml_printable(q, sizeof(q), m->pdus[i].uri), why);
-			rc = PUSH_EXIT_UNVERIFIED;
-			goto out;
-		}
-		l[n].uri = m->pdus[i].uri;
-		m->pdus[i].uri = NULL;
-		memcpy(l[n++].hash, m->pdus[i].hash, 32);
+	if (push_reply_listed(m, tag, p->resp->sia_base, listed, nlisted,
+	    why, sizeof(why)) == -1) {
+		log_err("list query: %s", why);
+		rc = PUSH_EXIT_UNVERIFIED;
+		goto out;
 	}
-	*listed = l;
-	*nlisted = n;
-	l = NULL;
 	rc = PUSH_OK;
  out:
-	push_listed_free(l, n);
 	rfc8181_msg_free(m);
 	buf_free(&xml);
 	return rc;

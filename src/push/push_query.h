@@ -32,6 +32,7 @@
 #include "push_diff.h"
 #include "push_http.h"
 #include "push_state.h"
+#include "rfc8181_msg.h"
 #include "rfc8183.h"
 
 /* Random tag of a query: 8 bytes in hex. */
@@ -56,6 +57,15 @@ struct push_peer {
 enum push_exit	push_query_list(struct push_peer *, struct push_listed **listed,
 		    size_t *nlisted);
 void		push_listed_free(struct push_listed *, size_t);
+/*
+ * The objects of a verified list reply m (no report_error left) to the
+ * query tagged tag: every PDU a <list/>, untagged or with tag, its URI
+ * under sia_base.  0 with *listed (URIs moved out of m), or -1 with the
+ * reason in err.
+ */
+int		push_reply_listed(struct rfc8181_msg *m, const char *tag,
+		    const char *sia_base, struct push_listed **listed,
+		    size_t *nlisted, char *err, size_t errlen);
 
 /*
  * The plan as one query of publish and withdraw PDUs (RFC 8181 section
