@@ -20,8 +20,8 @@ usage(FILE *f)
 	fprintf(f,
 "usage: rpkipub-push --state DIR init --handle HANDLE\n"
 "       rpkipub-push --state DIR configure --response FILE\n"
-"       rpkipub-push --state DIR sync [--dry-run] [--max-withdraw PERCENT]\n"
-"                    [--allow-mass-withdraw] SRC_DIR\n"
+"       rpkipub-push --state DIR sync [--dry-run] [--verify]\n"
+"                    [--max-withdraw PERCENT] [--allow-mass-withdraw] SRC_DIR\n"
 "       rpkipub-push --state DIR list\n"
 "       rpkipub-push --state DIR status\n"
 "       rpkipub-push --help | --version\n"
@@ -59,7 +59,11 @@ usage(FILE *f)
 "or none of it.  Once the server says success, one line per object\n"
 "(\"publish URI\", \"replace URI\", \"withdraw URI\") and a summary are\n"
 "printed.  Nothing differs: no second query.  --dry-run prints the plan\n"
-"and sends only the list query.\n"
+"and sends only the list query.  --verify sends one more list query\n"
+"after the success and exits 4 unless the server now holds exactly\n"
+"SRC_DIR (then \"verified: ...\" follows the summary): a check of the\n"
+"server, which costs a round trip and a second list of the whole point;\n"
+"the path is covered without it (replayed replies are refused, below).\n"
 "\n"
 "An empty or unmounted SRC_DIR scans cleanly, and syncing it would\n"
 "withdraw the whole publication point (relying parties would lose every\n"
@@ -106,6 +110,7 @@ usage(FILE *f)
 "                       digits, - _ /)\n"
 "  --response FILE      configure: the RFC 8183 repository_response\n"
 "  --dry-run            sync: print the plan, send only the list query\n"
+"  --verify             sync: list again after a change, compare\n"
 "  --max-withdraw PERCENT\n"
 "                       sync: refuse to withdraw more than PERCENT (0-100,\n"
 "                       default %d) of the listed objects (from %d on)\n"
@@ -137,7 +142,7 @@ usage(FILE *f)
 "  3  no usable answer: connection, TLS, timeout, an HTTP status other\n"
 "     than 200 (the server's text is logged)\n"
 "  4  an answer that does not verify or does not answer the query; it is\n"
-"     not believed\n"
+"     not believed (also: --verify found the server's list not SRC_DIR)\n"
 "After 3 or 4 on a sync the change may or may not have been applied: run\n"
 "sync again, its list query shows what the server holds.\n",
 	    MAX_PUSH_FILES, PUSH_MAX_WITHDRAW_PCT, PUSH_MASS_MIN_LISTED,
@@ -171,6 +176,7 @@ main(int argc, char *argv[])
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "max-withdraw", required_argument, NULL, 'w' },
 		{ "allow-mass-withdraw", no_argument, NULL, 'W' },
+		{ "verify", no_argument, NULL, 'y' },
 		{ "max-object", required_argument, NULL, 'o' },
 		{ "max-body", required_argument, NULL, 'b' },
 		{ "timeout", required_argument, NULL, 't' },
@@ -221,6 +227,10 @@ main(int argc, char *argv[])
 			break;
 		case 'W':
 			o.allow_mass_withdraw = 1;
+			syncopt = 1;
+			break;
+		case 'y':
+			o.verify = 1;
 			syncopt = 1;
 			break;
 		case 'o':
@@ -280,8 +290,8 @@ main(int argc, char *argv[])
 	    (response != NULL && strcmp(cmd, "configure") != 0) ||
 	    (syncopt && strcmp(cmd, "sync") != 0)) {
 		fprintf(stderr, "rpkipub-push: --handle goes with init, "
-		    "--response with configure, --dry-run, --max-withdraw and "
-		    "--allow-mass-withdraw with sync\n");
+		    "--response with configure, --dry-run, --verify, "
+		    "--max-withdraw and --allow-mass-withdraw with sync\n");
 		return PUSH_EXIT_LOCAL;
 	}
 	if (strcmp(cmd, "init") == 0 && nargs == 1 && handle != NULL)

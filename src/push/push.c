@@ -421,6 +421,41 @@ refusals_log(const char *src, const struct buf *r, size_t n)
 	    "was sent", src, n, n == 1 ? "" : "s");
 }
 
+/*
+ * sync --verify: after the change query's <success/>, one more list
+ * query, which must name exactly the files of tree.  The replay check
+ * already ties a <success/> to this query (push_state.h), so this checks
+ * the server, not the path: that it applied the whole query (RFC 8181
+ * section 2.4) and that nothing else changed the point meanwhile.
+ * PUSH_OK, or an exit status after logging why.
+ */
+static int
+sync_verify(struct push_peer *p, const struct push_tree *tree,
+    const char *src)
+{
+	struct push_listed	*l = NULL;
+	char			 err[1024];
+	size_t			 n = 0;
+	int			 rc;
+
+	if ((rc = push_query_list(p, &l, &n)) != PUSH_OK) {
+		log_err("--verify: the server said <success/>, but the list "
+		    "query that checks it failed; run sync again");
+		goto out;
+	}
+	if (push_diff_equal(tree->files, tree->nfiles, l, n, err,
+	    sizeof(err)) == -1) {
+		log_err("--verify: the server said <success/>, but it does not "
+		    "hold what %s holds: %s; run sync again", src, err);
+		rc = PUSH_EXIT_UNVERIFIED;
+		goto out;
+	}
+	rc = PUSH_OK;
+ out:
+	push_listed_free(l, n);
+	return rc;
+}
+
 int
 push_cmd_sync(const struct push_opts *o, const char *src)
 {
@@ -493,13 +528,18 @@ push_cmd_sync(const struct push_opts *o, const char *src)
 		printf("nothing to do: the %zu objects under %s are those of "
 		    "%s\n", plan.nunchanged, c.resp->sia_base, src);
 	} else {
-		if ((rc = push_query_change(&p, &plan, src)) != PUSH_OK)
+		if ((rc = push_query_change(&p, &plan, src)) != PUSH_OK ||
+		    (o->verify && (rc = sync_verify(&p, tree, src)) !=
+		    PUSH_OK))
 			goto out;
 		plan_print(&plan);
 		printf("sync: %zu published, %zu replaced, %zu withdrawn, %zu "
 		    "unchanged (one query of %zu PDUs)\n", plan.npublish,
 		    plan.nreplace, plan.nwithdraw, plan.nunchanged,
 		    plan.nchanges);
+		if (o->verify)
+			printf("verified: the server lists exactly the %zu "
+			    "objects of %s\n", tree->nfiles, src);
 	}
 	c.state->last_sync_time = time(NULL);
 	c.state->last_sync_published = plan.npublish;

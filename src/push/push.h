@@ -36,6 +36,7 @@ struct push_opts {
 	int		 dry_run;	/* sync: plan only */
 	unsigned int	 max_withdraw;	/* sync: percent of the listed objects */
 	int		 allow_mass_withdraw; /* sync: no mass-withdraw rule */
+	int		 verify;	/* sync: list again after a change */
 };
 
 int	push_cmd_init(const struct push_opts *, const char *handle);

@@ -147,3 +147,39 @@ push_plan_mass_withdraw(const struct push_plan *plan, unsigned int max_pct,
 	}
 	return 0;
 }
+
+int
+push_diff_equal(const struct push_file *files, size_t nfiles,
+    struct push_listed *listed, size_t nlisted, char *err, size_t errlen)
+{
+	struct push_plan	plan;
+	const char		*what;
+	int			rc = -1;
+
+	if (push_diff(files, nfiles, listed, nlisted, &plan, err,
+	    errlen) == -1)
+		goto out;
+	if (plan.nchanges == 0) {
+		rc = 0;
+		goto out;
+	}
+	switch (plan.changes[0].action) {
+	case PUSH_PUBLISH:
+		what = "missing";
+		break;
+	case PUSH_REPLACE:
+		what = "other content";
+		break;
+	default:
+		what = "not in the directory";
+		break;
+	}
+	snprintf(err, errlen, "the server lists %zu objects, %zu of them as "
+	    "in the directory; %zu missing, %zu with other content, %zu not "
+	    "in the directory; the first: %.300s (%s)", nlisted,
+	    plan.nunchanged, plan.npublish, plan.nreplace, plan.nwithdraw,
+	    plan.changes[0].uri, what);
+ out:
+	push_plan_free(&plan);
+	return rc;
+}

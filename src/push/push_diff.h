@@ -70,6 +70,15 @@ int	push_listed_sort(struct push_listed *, size_t, char *err,
 int	push_plan_mass_withdraw(const struct push_plan *, unsigned int max_pct,
 	    char *err, size_t errlen);
 
+/*
+ * Whether listed (any order; sorted here) holds exactly files: after a
+ * change query, what sync --verify asks the server again.  Returns 0, or
+ * -1 with the difference (counts and the first URI) in err.
+ */
+int	push_diff_equal(const struct push_file *files, size_t nfiles,
+	    struct push_listed *listed, size_t nlisted, char *err,
+	    size_t errlen);
+
 /* "publish", "replace", "withdraw". */
 const char	*push_action_name(enum push_action);
 

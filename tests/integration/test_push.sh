@@ -5,7 +5,8 @@
 # equal the directory, by `rpkipub-push list` and independently by the
 # rsync tree rpkipubd writes; a second sync sends one list query and ONE
 # change query with the expected PDUs (server log and metrics); nothing to
-# do sends no change query; --dry-run changes nothing; an empty or much
+# do sends no change query; --dry-run changes nothing; --verify lists
+# again after the change; an empty or much
 # reduced directory does not withdraw the point without
 # --allow-mass-withdraw (--max-withdraw).  Files that cannot
 # be published are refused before anything is sent; a query the server
@@ -211,6 +212,17 @@ push sync "$PUBD"
 expect_rc 0 "sync after the dry run"
 check_equal "after the dry run and a sync"
 
+# ---- --verify: one more list query after the change ----
+obj ta/v.roa
+q0=$(queries)
+push sync --verify "$PUBD"
+expect_rc 0 "sync --verify"
+grep -q "^verified: the server lists exactly the $(want_list | wc -l) objects of $PUBD\$" "$WORK/push.out" &&
+	ok "sync --verify says the server holds exactly the directory" ||
+	bad "sync --verify printed: $(cat "$WORK/push.out")"
+[ $(sent "$q0") = 3 ] && ok "--verify: list, change, list" || bad "--verify: $(sent "$q0") queries"
+check_equal "after sync --verify"
+
 # ---- files that cannot be published: refused, nothing sent ----
 refused_case() {	# refused_case WHAT REGEX [PUSH ARGS...]: set up before
 	local what=$1 re=$2 q
@@ -269,10 +281,10 @@ cmp -s "$WORK/before.list" "$WORK/push.out" && ok "the refused syncs withdrew no
 for i in 1 2 3 4 5 6 7 8; do obj "ta/m$i.roa"; done
 push sync "$PUBD"
 expect_rc 0 "sync of $((n + 8)) objects"
-rm -rf "$WORK/part" && cp -a "$PUBD" "$WORK/part" && rm "$WORK/part"/ta/m[1-7].roa
+rm -rf "$WORK/part" && cp -a "$PUBD" "$WORK/part" && rm "$WORK/part"/ta/m[1-8].roa
 push sync "$WORK/part"
-expect_rc 1 "withdrawing 7 of $((n + 8)) objects is refused"
-expect_err "the plan withdraws 7 of the $((n + 8)) objects the server lists \([0-9]+%, over --max-withdraw 50%\)" \
+expect_rc 1 "withdrawing 8 of $((n + 8)) objects is refused"
+expect_err "the plan withdraws 8 of the $((n + 8)) objects the server lists \([0-9]+%, over --max-withdraw 50%\)" \
 	"it names the share and the limit"
 push sync --max-withdraw 80 "$WORK/part"
 expect_rc 0 "--max-withdraw 80 lets the same plan through"

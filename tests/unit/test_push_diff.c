@@ -333,6 +333,44 @@ test_mass_withdraw(void **state)
 	assert_int_equal(mass(0, 0, 30, 70, 30, err, sizeof(err)), 0);
 }
 
+/* sync --verify's comparison: equal sets, and each kind of difference. */
+static void
+test_equal(void **state)
+{
+	struct push_file	files[3];
+	struct push_listed	listed[3];
+	char			err[512];
+
+	(void)state;
+	file_set(&files[0], "a.roa", 1);
+	file_set(&files[1], "b.roa", 2);
+	file_set(&files[2], "c.roa", 3);
+	listed_set(&listed[0], "c.roa", 3);
+	listed_set(&listed[1], "a.roa", 1);
+	listed_set(&listed[2], "b.roa", 2);
+	assert_int_equal(push_diff_equal(files, 3, listed, 3, err,
+	    sizeof(err)), 0);
+	assert_int_equal(push_diff_equal(NULL, 0, NULL, 0, err,
+	    sizeof(err)), 0);
+
+	/* The change was not applied: b.roa has its old content. */
+	memset(listed[1].hash, 9, 32);
+	assert_int_equal(push_diff_equal(files, 3, listed, 3, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "the server lists 3 objects, 2 of them as "
+	    "in the directory; 0 missing, 1 with other content, 0 not in the "
+	    "directory; the first: " BASE "b.roa (other content)");
+	/* A publish missing, a withdraw not done. */
+	assert_int_equal(push_diff_equal(files, 3, listed, 2, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "1 missing"));
+	assert_int_equal(push_diff_equal(files, 1, listed, 3, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "2 not in the directory"));
+	files_free(files, 3);
+	listed_free(listed, 3);
+}
+
 int
 main(void)
 {
@@ -343,6 +381,7 @@ main(void)
 		cmocka_unit_test(test_byte_order),
 		cmocka_unit_test(test_listed_twice),
 		cmocka_unit_test(test_mass_withdraw),
+		cmocka_unit_test(test_equal),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
