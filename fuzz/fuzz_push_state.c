@@ -27,7 +27,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		return 0;
 	}
 	if (!rfc8183_handle_valid(s->handle) || s->last_signing_time < 0 ||
-	    s->last_sync_time < 0)
+	    s->last_sync_time < 0 || s->last_reply_signing_time < 0 ||
+	    s->last_success_signing_time < 0)
 		abort();
 	buf_init(&b);
 	push_state_write(&b, s);
@@ -40,7 +41,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	    s->last_sync_published != s2->last_sync_published ||
 	    s->last_sync_replaced != s2->last_sync_replaced ||
 	    s->last_sync_withdrawn != s2->last_sync_withdrawn ||
-	    s->last_sync_unchanged != s2->last_sync_unchanged)
+	    s->last_sync_unchanged != s2->last_sync_unchanged ||
+	    s->last_reply_signing_time != s2->last_reply_signing_time ||
+	    s->has_reply_digest != s2->has_reply_digest ||
+	    memcmp(s->last_reply_digest, s2->last_reply_digest, 32) != 0 ||
+	    s->last_success_signing_time != s2->last_success_signing_time)
 		abort();
 	push_state_free(s);
 	push_state_free(s2);

@@ -20,7 +20,8 @@ usage(FILE *f)
 	fprintf(f,
 "usage: rpkipub-push --state DIR init --handle HANDLE\n"
 "       rpkipub-push --state DIR configure --response FILE\n"
-"       rpkipub-push --state DIR sync [--dry-run] SRC_DIR\n"
+"       rpkipub-push --state DIR sync [--dry-run] [--verify]\n"
+"                    [--max-withdraw PERCENT] [--allow-mass-withdraw] SRC_DIR\n"
 "       rpkipub-push --state DIR list\n"
 "       rpkipub-push --state DIR status\n"
 "       rpkipub-push --help | --version\n"
@@ -58,7 +59,24 @@ usage(FILE *f)
 "or none of it.  Once the server says success, one line per object\n"
 "(\"publish URI\", \"replace URI\", \"withdraw URI\") and a summary are\n"
 "printed.  Nothing differs: no second query.  --dry-run prints the plan\n"
-"and sends only the list query.\n"
+"and sends only the list query.  --verify sends one more list query\n"
+"after the success and exits 4 unless the server now holds exactly\n"
+"SRC_DIR (then \"verified: ...\" follows the summary): a check of the\n"
+"server, which costs a round trip and a second list of the whole point;\n"
+"the path is covered without it (replayed replies are refused, below).\n"
+"\n"
+"An empty or unmounted SRC_DIR scans cleanly, and syncing it would\n"
+"withdraw the whole publication point (relying parties would lose every\n"
+"ROA).  So sync refuses, after the list query and before any change, a\n"
+"plan that withdraws every object the server lists while publishing\n"
+"nothing, however few they are, or that withdraws more than\n"
+"--max-withdraw percent (default %d) of the listed objects when the\n"
+"server lists at least %d (below that one ordinary change is already a\n"
+"large share).  Replaced objects do not count.  The log says how many\n"
+"objects would go; --dry-run prints the plan and that it would be\n"
+"refused (exit 1).  --allow-mass-withdraw sends such a plan: for a\n"
+"deliberate emptying, a key rollover's removal of the old key's objects,\n"
+"or a renaming.\n"
 "\n"
 "list prints what the server holds for this publisher, one \"URI HASH\"\n"
 "line per object in URI order.  status prints the state directory (the\n"
@@ -68,7 +86,20 @@ usage(FILE *f)
 "Every reply is verified before it is believed: the CMS profile of RFC\n"
 "6492 section 3.1, its signature, its EE certificate against the\n"
 "repository's BPKI TA and the CRL it carries, and its signing-time (not\n"
-"more than %d s in the future, nor older than the query).  Each query's\n"
+"more than %d s in the future, nor older than the query).  Replayed\n"
+"replies are refused (RFC 6492 section 3.1.2): <success/> carries no\n"
+"tag, so on plain http an attacker could drop a change query and answer\n"
+"it with an earlier <success/>.  So the state file keeps the signing-time\n"
+"and the signature's SHA-256 of the last reply accepted, and the\n"
+"signing-time of the last <success/>: a reply signed before the last\n"
+"one, the last one again, or a <success/> not signed after the last\n"
+"<success/> is not believed (exit 4).  As servers sign deterministically,\n"
+"two honest replies may be the same bytes within one second: a list\n"
+"query whose reply is the last one again is asked once more a second\n"
+"later, and a change query waits a second when the list reply came in\n"
+"the second of the last <success/>.  List replies carrying a tag must\n"
+"carry the query's.  configure with another repository TA forgets these\n"
+"times.  Each query's\n"
 "signing-time is never before the previous one's, and each carries a\n"
 "random tag, so the server's replay protection (RFC 6492 section 3.1.2)\n"
 "never refuses an honest query.\n"
@@ -79,6 +110,12 @@ usage(FILE *f)
 "                       digits, - _ /)\n"
 "  --response FILE      configure: the RFC 8183 repository_response\n"
 "  --dry-run            sync: print the plan, send only the list query\n"
+"  --verify             sync: list again after a change, compare\n"
+"  --max-withdraw PERCENT\n"
+"                       sync: refuse to withdraw more than PERCENT (0-100,\n"
+"                       default %d) of the listed objects (from %d on)\n"
+"  --allow-mass-withdraw\n"
+"                       sync: send a plan the mass-withdraw rules refuse\n"
 "  --max-object BYTES   largest file published (default %u,\n"
 "                       rpkipubd's default max_object)\n"
 "  --max-body BYTES     largest signed query sent (default %u,\n"
@@ -97,18 +134,20 @@ usage(FILE *f)
 "  0  success (sync: the publication point equals SRC_DIR; also when\n"
 "     nothing had to change)\n"
 "  1  a local problem: usage, the state directory, files that cannot be\n"
-"     published, a change too large for one query; nothing was sent\n"
-"     (or only the list query)\n"
+"     published, a change too large for one query, a mass withdrawal\n"
+"     refused; nothing was sent (or only the list query)\n"
 "  2  the server refused the query with report_error (RFC 8181 section\n"
 "     2.4): its error_code, error_text and failed PDU are logged; it\n"
 "     applied none of the change\n"
 "  3  no usable answer: connection, TLS, timeout, an HTTP status other\n"
 "     than 200 (the server's text is logged)\n"
 "  4  an answer that does not verify or does not answer the query; it is\n"
-"     not believed\n"
+"     not believed (also: --verify found the server's list not SRC_DIR)\n"
 "After 3 or 4 on a sync the change may or may not have been applied: run\n"
 "sync again, its list query shows what the server holds.\n",
-	    MAX_PUSH_FILES, CMS_MAX_CLOCK_SKEW, MAX_OBJECT_SIZE,
+	    MAX_PUSH_FILES, PUSH_MAX_WITHDRAW_PCT, PUSH_MASS_MIN_LISTED,
+	    CMS_MAX_CLOCK_SKEW, PUSH_MAX_WITHDRAW_PCT, PUSH_MASS_MIN_LISTED,
+	    MAX_OBJECT_SIZE,
 	    MAX_REQUEST_BODY, PUSH_TIMEOUT, PUSH_CONNECT_TIMEOUT);
 }
 
@@ -135,6 +174,9 @@ main(int argc, char *argv[])
 		{ "handle", required_argument, NULL, 'H' },
 		{ "response", required_argument, NULL, 'r' },
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "max-withdraw", required_argument, NULL, 'w' },
+		{ "allow-mass-withdraw", no_argument, NULL, 'W' },
+		{ "verify", no_argument, NULL, 'y' },
 		{ "max-object", required_argument, NULL, 'o' },
 		{ "max-body", required_argument, NULL, 'b' },
 		{ "timeout", required_argument, NULL, 't' },
@@ -149,12 +191,13 @@ main(int argc, char *argv[])
 	enum log_level		 level = LOG_LVL_INFO;
 	const char		*handle = NULL, *response = NULL, *cmd;
 	unsigned long long	 v;
-	int			 ch, nargs;
+	int			 ch, nargs, syncopt = 0;
 
 	memset(&o, 0, sizeof(o));
 	o.timeout = PUSH_TIMEOUT;
 	o.max_object = MAX_OBJECT_SIZE;
 	o.max_body = MAX_REQUEST_BODY;
+	o.max_withdraw = PUSH_MAX_WITHDRAW_PCT;
 	while ((ch = getopt_long(argc, argv, "vqh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
@@ -168,6 +211,27 @@ main(int argc, char *argv[])
 			break;
 		case 'n':
 			o.dry_run = 1;
+			syncopt = 1;
+			break;
+		case 'w':
+			/* 0 is allowed: no withdrawal of a large point at all. */
+			if (strcmp(optarg, "0") == 0)
+				v = 0;
+			else if (parse_size(optarg, 100, &v) == -1) {
+				fprintf(stderr, "rpkipub-push: --max-withdraw "
+				    "wants a percentage from 0 to 100\n");
+				return PUSH_EXIT_LOCAL;
+			}
+			o.max_withdraw = (unsigned int)v;
+			syncopt = 1;
+			break;
+		case 'W':
+			o.allow_mass_withdraw = 1;
+			syncopt = 1;
+			break;
+		case 'y':
+			o.verify = 1;
+			syncopt = 1;
 			break;
 		case 'o':
 			if (parse_size(optarg, SIZE_MAX, &v) == -1) {
@@ -224,9 +288,10 @@ main(int argc, char *argv[])
 	cmd = argv[optind];
 	if ((handle != NULL && strcmp(cmd, "init") != 0) ||
 	    (response != NULL && strcmp(cmd, "configure") != 0) ||
-	    (o.dry_run && strcmp(cmd, "sync") != 0)) {
+	    (syncopt && strcmp(cmd, "sync") != 0)) {
 		fprintf(stderr, "rpkipub-push: --handle goes with init, "
-		    "--response with configure, --dry-run with sync\n");
+		    "--response with configure, --dry-run, --verify, "
+		    "--max-withdraw and --allow-mass-withdraw with sync\n");
 		return PUSH_EXIT_LOCAL;
 	}
 	if (strcmp(cmd, "init") == 0 && nargs == 1 && handle != NULL)

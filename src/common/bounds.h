@@ -61,6 +61,14 @@
 /* Files in the directory rpkipub-push publishes: every one may become a
  * PDU of the one query (MAX_PDUS_PER_QUERY). */
 #define MAX_PUSH_FILES		MAX_PDUS_PER_QUERY
+/* sync refuses, without --allow-mass-withdraw, a plan that withdraws
+ * every listed object and publishes nothing, or (from PUSH_MASS_MIN_LISTED
+ * listed objects on) more than --max-withdraw percent of them: an empty
+ * or unmounted CA output directory must not empty the publication
+ * point.  Below PUSH_MASS_MIN_LISTED one ordinary change (a CA with
+ * three ROAs losing two) is already over any sensible share. */
+#define PUSH_MAX_WITHDRAW_PCT	50
+#define PUSH_MASS_MIN_LISTED	10
 
 /* An RRDP notification file (RFC 8182 section 3.5.1), read whole. */
 #define MAX_RRDP_NOTIFICATION_SIZE	(16u * 1024 * 1024)

@@ -13,8 +13,11 @@
  * sync: the local directory is scanned and checked first (push_tree.c),
  * so nothing is sent when a file cannot be published; then a list query,
  * the difference by hash (push_diff.c) and, if anything differs, one
- * query with every publish and withdraw PDU (push_query.c).  What changed
- * is printed only once the server said <success/>.
+ * query with every publish and withdraw PDU (push_query.c).  A plan that
+ * would empty the publication point, or withdraw a large share of it, is
+ * refused unless allowed (push_plan_mass_withdraw): an unmounted source
+ * directory looks like an empty one.  What changed is printed only once
+ * the server said <success/>.
  */
 #include <sys/stat.h>
 
@@ -294,7 +297,7 @@ push_cmd_configure(const struct push_opts *o, const char *file)
 	char					*path = NULL, hex[65];
 	char					 subject[256];
 	size_t					 len, oldlen;
-	int					 rc = PUSH_EXIT_LOCAL;
+	int					 rc = PUSH_EXIT_LOCAL, sameta = 0;
 
 	if (ctx_open(&c, o, 0, 0) == -1)
 		return PUSH_EXIT_LOCAL;
@@ -316,8 +319,21 @@ push_cmd_configure(const struct push_opts *o, const char *file)
 				log_warn("the repository_bpki_ta changes: "
 				    "replies must now verify against the new "
 				    "one");
+			else
+				sameta = 1;
 		}
 		free(olddata);
+	}
+	/*
+	 * The replies seen belong to the repository whose TA signed them:
+	 * another repository's clock owes nothing to them.  The state first:
+	 * a crash between the two leaves it forgotten for the old one, which
+	 * only weakens the replay check until its next reply.
+	 */
+	if (!sameta && c.state->last_reply_signing_time != 0) {
+		push_state_reply_reset(c.state);
+		if (push_state_save(o->state_dir, c.state) == -1)
+			goto out;
 	}
 	if (file_write_atomic(path, data, len, 0644) == -1)
 		goto out;
@@ -405,6 +421,41 @@ refusals_log(const char *src, const struct buf *r, size_t n)
 	    "was sent", src, n, n == 1 ? "" : "s");
 }
 
+/*
+ * sync --verify: after the change query's <success/>, one more list
+ * query, which must name exactly the files of tree.  The replay check
+ * already ties a <success/> to this query (push_state.h), so this checks
+ * the server, not the path: that it applied the whole query (RFC 8181
+ * section 2.4) and that nothing else changed the point meanwhile.
+ * PUSH_OK, or an exit status after logging why.
+ */
+static int
+sync_verify(struct push_peer *p, const struct push_tree *tree,
+    const char *src)
+{
+	struct push_listed	*l = NULL;
+	char			 err[1024];
+	size_t			 n = 0;
+	int			 rc;
+
+	if ((rc = push_query_list(p, &l, &n)) != PUSH_OK) {
+		log_err("--verify: the server said <success/>, but the list "
+		    "query that checks it failed; run sync again");
+		goto out;
+	}
+	if (push_diff_equal(tree->files, tree->nfiles, l, n, err,
+	    sizeof(err)) == -1) {
+		log_err("--verify: the server said <success/>, but it does not "
+		    "hold what %s holds: %s; run sync again", src, err);
+		rc = PUSH_EXIT_UNVERIFIED;
+		goto out;
+	}
+	rc = PUSH_OK;
+ out:
+	push_listed_free(l, n);
+	return rc;
+}
+
 int
 push_cmd_sync(const struct push_opts *o, const char *src)
 {
@@ -414,9 +465,9 @@ push_cmd_sync(const struct push_opts *o, const char *src)
 	struct push_peer	 p;
 	struct buf		 refusals;
 	struct ctx		 c;
-	char			 err[512];
+	char			 err[512], why[256];
 	size_t			 n = 0, nrefused;
-	int			 rc;
+	int			 mass, rc;
 
 	memset(&plan, 0, sizeof(plan));
 	buf_init(&refusals);
@@ -446,6 +497,11 @@ push_cmd_sync(const struct push_opts *o, const char *src)
 		rc = PUSH_EXIT_LOCAL;
 		goto out;
 	}
+	if ((mass = push_plan_mass_withdraw(&plan, o->max_withdraw, why,
+	    sizeof(why))) == -1 && o->allow_mass_withdraw) {
+		log_warn("%s; sent anyway (--allow-mass-withdraw)", why);
+		mass = 0;
+	}
 	if (o->dry_run) {
 		plan_print(&plan);
 		printf("dry run: %zu to publish, %zu to replace, %zu to "
@@ -453,19 +509,37 @@ push_cmd_sync(const struct push_opts *o, const char *src)
 		    plan.npublish, plan.nreplace, plan.nwithdraw,
 		    plan.nunchanged);
 		rc = PUSH_OK;
+		if (mass == -1) {
+			printf("dry run: sync would refuse this plan: %s; "
+			    "--allow-mass-withdraw sends it\n", why);
+			rc = PUSH_EXIT_LOCAL;
+		}
+		goto out;
+	}
+	if (mass == -1) {
+		log_err("%s: %s; refused, only the list query was sent.  If "
+		    "%s is to lose these %zu objects, run sync again with "
+		    "--allow-mass-withdraw (--dry-run shows the plan)", src,
+		    why, c.resp->sia_base, plan.nwithdraw);
+		rc = PUSH_EXIT_LOCAL;
 		goto out;
 	}
 	if (plan.nchanges == 0) {
 		printf("nothing to do: the %zu objects under %s are those of "
 		    "%s\n", plan.nunchanged, c.resp->sia_base, src);
 	} else {
-		if ((rc = push_query_change(&p, &plan, src)) != PUSH_OK)
+		if ((rc = push_query_change(&p, &plan, src)) != PUSH_OK ||
+		    (o->verify && (rc = sync_verify(&p, tree, src)) !=
+		    PUSH_OK))
 			goto out;
 		plan_print(&plan);
 		printf("sync: %zu published, %zu replaced, %zu withdrawn, %zu "
 		    "unchanged (one query of %zu PDUs)\n", plan.npublish,
 		    plan.nreplace, plan.nwithdraw, plan.nunchanged,
 		    plan.nchanges);
+		if (o->verify)
+			printf("verified: the server lists exactly the %zu "
+			    "objects of %s\n", tree->nfiles, src);
 	}
 	c.state->last_sync_time = time(NULL);
 	c.state->last_sync_published = plan.npublish;
@@ -543,6 +617,12 @@ push_cmd_status(const struct push_opts *o)
 		printf("last_signing_time:          %s\n", t1);
 	} else
 		printf("last_signing_time:          (nothing signed yet)\n");
+	if (c.state->last_reply_signing_time > 0) {
+		log_time_fmt((time_t)c.state->last_reply_signing_time, t1,
+		    sizeof(t1));
+		printf("last_reply_signing_time:    %s\n", t1);
+	} else
+		printf("last_reply_signing_time:    (no reply accepted yet)\n");
 	if (c.state->last_sync_time > 0) {
 		log_time_fmt((time_t)c.state->last_sync_time, t1, sizeof(t1));
 		printf("last_sync:                  %s: %" PRIu64 " published, "

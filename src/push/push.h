@@ -34,6 +34,9 @@ struct push_opts {
 	size_t		 max_body;	/* largest signed query sent */
 	const char	*tls_ca;	/* CA file for https, or NULL */
 	int		 dry_run;	/* sync: plan only */
+	unsigned int	 max_withdraw;	/* sync: percent of the listed objects */
+	int		 allow_mass_withdraw; /* sync: no mass-withdraw rule */
+	int		 verify;	/* sync: list again after a change */
 };
 
 int	push_cmd_init(const struct push_opts *, const char *handle);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bounds.h"
 #include "buf.h"
 #include "push_diff.h"
 
@@ -117,4 +118,68 @@ push_plan_free(struct push_plan *plan)
 {
 	free(plan->changes);
 	memset(plan, 0, sizeof(*plan));
+}
+
+int
+push_plan_mass_withdraw(const struct push_plan *plan, unsigned int max_pct,
+    char *err, size_t errlen)
+{
+	size_t	listed;
+
+	listed = plan->nwithdraw + plan->nreplace + plan->nunchanged;
+	if (listed == 0 || plan->nwithdraw == 0)
+		return 0;
+	if (plan->nwithdraw == listed && plan->npublish == 0) {
+		snprintf(err, errlen, "the plan withdraws all %zu object%s the "
+		    "server lists and publishes nothing: an empty source "
+		    "directory (not mounted, or emptied by mistake?)", listed,
+		    listed == 1 ? "" : "s");
+		return -1;
+	}
+	/* No overflow: at most MAX_PDUS_PER_REPLY objects, times 100. */
+	if (listed >= PUSH_MASS_MIN_LISTED &&
+	    plan->nwithdraw * 100 > (size_t)max_pct * listed) {
+		snprintf(err, errlen, "the plan withdraws %zu of the %zu "
+		    "objects the server lists (%zu%%, over --max-withdraw "
+		    "%u%%)", plan->nwithdraw, listed, plan->nwithdraw * 100 /
+		    listed, max_pct);
+		return -1;
+	}
+	return 0;
+}
+
+int
+push_diff_equal(const struct push_file *files, size_t nfiles,
+    struct push_listed *listed, size_t nlisted, char *err, size_t errlen)
+{
+	struct push_plan	plan;
+	const char		*what;
+	int			rc = -1;
+
+	if (push_diff(files, nfiles, listed, nlisted, &plan, err,
+	    errlen) == -1)
+		goto out;
+	if (plan.nchanges == 0) {
+		rc = 0;
+		goto out;
+	}
+	switch (plan.changes[0].action) {
+	case PUSH_PUBLISH:
+		what = "missing";
+		break;
+	case PUSH_REPLACE:
+		what = "other content";
+		break;
+	default:
+		what = "not in the directory";
+		break;
+	}
+	snprintf(err, errlen, "the server lists %zu objects, %zu of them as "
+	    "in the directory; %zu missing, %zu with other content, %zu not "
+	    "in the directory; the first: %.300s (%s)", nlisted,
+	    plan.nunchanged, plan.npublish, plan.nreplace, plan.nwithdraw,
+	    plan.changes[0].uri, what);
+ out:
+	push_plan_free(&plan);
+	return rc;
 }

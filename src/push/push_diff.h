@@ -57,6 +57,28 @@ void	push_plan_free(struct push_plan *);
 int	push_listed_sort(struct push_listed *, size_t, char *err,
 	    size_t errlen);
 
+/*
+ * The mass-withdraw rule of sync: an empty or unmounted CA output
+ * directory scans cleanly, and its plan would withdraw the whole
+ * publication point, so relying parties would lose every ROA.  Returns 0
+ * if the plan may be sent, or -1 with the reason in err if it withdraws
+ * every listed object while publishing nothing (however few are listed),
+ * or more than max_pct percent of the listed objects when at least
+ * PUSH_MASS_MIN_LISTED are listed.  Replaced objects stay published and
+ * do not count as withdrawn.
+ */
+int	push_plan_mass_withdraw(const struct push_plan *, unsigned int max_pct,
+	    char *err, size_t errlen);
+
+/*
+ * Whether listed (any order; sorted here) holds exactly files: after a
+ * change query, what sync --verify asks the server again.  Returns 0, or
+ * -1 with the difference (counts and the first URI) in err.
+ */
+int	push_diff_equal(const struct push_file *files, size_t nfiles,
+	    struct push_listed *listed, size_t nlisted, char *err,
+	    size_t errlen);
+
 /* "publish", "replace", "withdraw". */
 const char	*push_action_name(enum push_action);
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/rand.h>
 
@@ -50,28 +51,35 @@ body_excerpt(const struct buf *b, char *dst, size_t dstlen)
 }
 
 /*
- * Sign xml, send it, verify and parse the reply.  what names the query
- * in messages; changes says whether it changes anything (so a failure
- * must say the change may have been applied).  PUSH_OK with the reply in
- * *out, or an exit status after logging why.
+ * Sign xml, send it, verify and parse the reply, and refuse a replayed
+ * one (push_state_reply_age); a reply believed is recorded in the state
+ * file.  what names the query in messages; changes says whether it
+ * changes anything (so a failure must say the change may have been
+ * applied).  PUSH_OK with the reply in *out, or an exit status after
+ * logging why.  With same non-NULL, a reply that is the last accepted
+ * one again sets *same and returns PUSH_EXIT_UNVERIFIED without logging:
+ * the caller of a query that changes nothing may ask again.
  */
 static enum push_exit
 exchange(struct push_peer *p, const struct buf *xml, const char *what,
-    int changes, struct rfc8181_msg **out)
+    int changes, struct rfc8181_msg **out, int *same)
 {
 	struct cms_verified	 v;
 	struct buf		 body;
 	enum cms_fail		 cf;
+	enum push_reply_age	 age;
 	const char		*maybe;
 	uint8_t			*der = NULL;
 	size_t			 derlen = 0;
 	time_t			 now, stime, sent;
 	long			 status;
-	int			 typed;
+	int			 typed, success;
 	char			 err[1024], t1[32], t2[32];
 	enum push_exit		 rc;
 
 	*out = NULL;
+	if (same != NULL)
+		*same = 0;
 	memset(&v, 0, sizeof(v));
 	buf_init(&body);
 	maybe = changes ? "; the change may or may not have been applied: "
@@ -162,13 +170,31 @@ exchange(struct push_peer *p, const struct buf *xml, const char *what,
 	if ((*out)->type != RFC8181_REPLY) {
 		log_err("%s: the signed answer is a query, not a reply (RFC "
 		    "8181 section 2.1)%s", what, maybe);
-		rfc8181_msg_free(*out);
-		*out = NULL;
 		rc = PUSH_EXIT_UNVERIFIED;
 		goto out;
 	}
+	success = (*out)->npdus == 1 && (*out)->pdus[0].type == PDU_SUCCESS;
+	if ((age = push_state_reply_age(p->state, v.signing_time, v.digest,
+	    success, err, sizeof(err))) != PUSH_REPLY_NEW) {
+		if (age == PUSH_REPLY_SAME && same != NULL)
+			*same = 1;
+		else
+			log_err("%s: %s; it is not trusted%s", what, err,
+			    maybe);
+		rc = PUSH_EXIT_UNVERIFIED;
+		goto out;
+	}
+	push_state_reply_accept(p->state, v.signing_time, v.digest, success);
+	if (push_state_save(p->dir, p->state) == -1)
+		log_warn("%s: the reply could not be recorded in %s/"
+		    PUSH_FILE_STATE ": a replay of it would not be recognised "
+		    "as one", what, p->dir);
 	rc = PUSH_OK;
  out:
+	if (rc != PUSH_OK) {
+		rfc8181_msg_free(*out);
+		*out = NULL;
+	}
 	free(der);
 	free(v.content);
 	buf_free(&body);
@@ -256,44 +282,39 @@ push_listed_free(struct push_listed *l, size_t n)
 	free(l);
 }
 
-enum push_exit
-push_query_list(struct push_peer *p, struct push_listed **listed,
-    size_t *nlisted)
+int
+push_reply_listed(struct rfc8181_msg *m, const char *tag,
+    const char *sia_base, struct push_listed **listed, size_t *nlisted,
+    char *err, size_t errlen)
 {
-	struct rfc8181_msg	*m = NULL;
 	struct push_listed	*l = NULL;
-	struct buf		 xml;
-	char			 tag[PUSH_TAG_LEN + 1], why[256];
-	char			 q[MAX_URI_LENGTH + 4];
+	char			 why[256], q[MAX_URI_LENGTH + 4];
 	size_t			 i, n = 0;
-	enum push_exit		 rc;
+	int			 rc = -1;
 
 	*listed = NULL;
 	*nlisted = 0;
-	new_tag(tag);
-	buf_init(&xml);
-	rfc8181_write_begin(&xml, RFC8181_QUERY);
-	rfc8181_write_list_query(&xml, tag);
-	rfc8181_write_end(&xml);
-	if ((rc = exchange(p, &xml, "list query", 0, &m)) != PUSH_OK)
-		goto out;
-	if ((rc = reply_errors(m, tag, "list query", 0)) != PUSH_OK)
-		goto out;
 	l = xcalloc(m->npdus > 0 ? m->npdus : 1, sizeof(*l));
 	for (i = 0; i < m->npdus; i++) {
 		if (m->pdus[i].type != PDU_LIST) {
-			log_err("list query: the reply holds <%s>, not only "
+			snprintf(err, errlen, "the reply holds <%s>, not only "
 			    "<list/> PDUs (RFC 8181 section 2.3)",
 			    pdu_name(m->pdus[i].type));
-			rc = PUSH_EXIT_UNVERIFIED;
+			goto out;
+		}
+		/* An untagged <list/> is any list reply's; a tagged one ours. */
+		if (m->pdus[i].tag != NULL && strcmp(m->pdus[i].tag, tag) !=
+		    0) {
+			snprintf(err, errlen, "the reply's <list/> carries the "
+			    "tag \"%s\", not this query's: not a reply to it",
+			    xml_printable(q, 64, m->pdus[i].tag));
 			goto out;
 		}
 		/* Nothing outside our jail may end up in a withdraw. */
-		if (uri_in_jail(m->pdus[i].uri, p->resp->sia_base, why,
+		if (uri_in_jail(m->pdus[i].uri, sia_base, why,
 		    sizeof(why)) == -1) {
-			log_err("list query: the reply lists %s: %s",
+			snprintf(err, errlen, "the reply lists %s: %s",
 			    xml_printable(q, sizeof(q), m->pdus[i].uri), why);
-			rc = PUSH_EXIT_UNVERIFIED;
 			goto out;
 		}
 		l[n].uri = m->pdus[i].uri;
@@ -303,9 +324,60 @@ push_query_list(struct push_peer *p, struct push_listed **listed,
 	*listed = l;
 	*nlisted = n;
 	l = NULL;
-	rc = PUSH_OK;
+	rc = 0;
  out:
 	push_listed_free(l, n);
+	return rc;
+}
+
+enum push_exit
+push_query_list(struct push_peer *p, struct push_listed **listed,
+    size_t *nlisted)
+{
+	struct rfc8181_msg	*m = NULL;
+	struct buf		 xml;
+	char			 tag[PUSH_TAG_LEN + 1], why[MAX_URI_LENGTH + 300];
+	int			 same = 0, asked = 0;
+	enum push_exit		 rc;
+
+	*listed = NULL;
+	*nlisted = 0;
+	buf_init(&xml);
+	/*
+	 * Servers sign deterministically, and a list reply may carry no
+	 * tag: two honest list replies of one content in one second are the
+	 * same bytes, which the replay check refuses.  A query that changes
+	 * nothing is asked once more a second later, so an honest server's
+	 * reply has a later signing-time; a replaying attacker's does not.
+	 */
+	for (;;) {
+		new_tag(tag);
+		buf_free(&xml);
+		rfc8181_write_begin(&xml, RFC8181_QUERY);
+		rfc8181_write_list_query(&xml, tag);
+		rfc8181_write_end(&xml);
+		/* The second time, the same reply is refused (logged). */
+		rc = exchange(p, &xml, "list query", 0, &m, asked++ == 0 ?
+		    &same : NULL);
+		if (rc == PUSH_OK || !same || asked > 1)
+			break;
+		log_info("list query: the reply is the one accepted last (the "
+		    "same list signed in the same second, or a replay): "
+		    "asking again in a second");
+		sleep(1);
+	}
+	if (rc != PUSH_OK)
+		goto out;
+	if ((rc = reply_errors(m, tag, "list query", 0)) != PUSH_OK)
+		goto out;
+	if (push_reply_listed(m, tag, p->resp->sia_base, listed, nlisted,
+	    why, sizeof(why)) == -1) {
+		log_err("list query: %s", why);
+		rc = PUSH_EXIT_UNVERIFIED;
+		goto out;
+	}
+	rc = PUSH_OK;
+ out:
 	rfc8181_msg_free(m);
 	buf_free(&xml);
 	return rc;
@@ -352,7 +424,21 @@ push_query_change(struct push_peer *p, const struct push_plan *plan,
 		}
 	}
 	rfc8181_write_end(&xml);
-	if ((rc = exchange(p, &xml, "change query", 1, &m)) != PUSH_OK)
+	/*
+	 * A <success/> must be signed later than the last one accepted
+	 * (push_state_reply_age).  When the reply accepted last (the list
+	 * reply of this sync) was signed in that same second, an honest
+	 * server could answer within it: wait a second, so its clock is
+	 * past it when it signs.
+	 */
+	if (p->state->last_success_signing_time != 0 &&
+	    p->state->last_reply_signing_time <=
+	    p->state->last_success_signing_time) {
+		log_debug("change query: the last <success/> was signed in the "
+		    "second of the last reply; waiting a second");
+		sleep(1);
+	}
+	if ((rc = exchange(p, &xml, "change query", 1, &m, NULL)) != PUSH_OK)
 		goto out;
 	if ((rc = reply_errors(m, tag, "change query", 1)) != PUSH_OK)
 		goto out;

@@ -11,9 +11,13 @@
  * that steps back does not make the next query "old"), and every PDU
  * carries the query's random tag, so no two queries are the same bytes,
  * not even two list queries in one second.  The tag also binds a
- * report_error to its query: one carrying another tag is refused.  A
- * reply must be signed no earlier than CMS_MAX_CLOCK_SKEW before its
- * query was sent, which turns away replies recorded earlier.
+ * report_error (or a tagged <list/>) to its query: one carrying another
+ * tag is refused.  A reply must be signed no earlier than
+ * CMS_MAX_CLOCK_SKEW before its query was sent, which turns away replies
+ * recorded long ago, and pass the replay check of push_state.h against
+ * the last reply and the last <success/> accepted: <success/> carries no
+ * tag, so without it a dropped change query answered with an earlier
+ * <success/> would pass.
  */
 #ifndef RPKIPUB_PUSH_QUERY_H
 #define RPKIPUB_PUSH_QUERY_H
@@ -28,6 +32,7 @@
 #include "push_diff.h"
 #include "push_http.h"
 #include "push_state.h"
+#include "rfc8181_msg.h"
 #include "rfc8183.h"
 
 /* Random tag of a query: 8 bytes in hex. */
@@ -52,6 +57,15 @@ struct push_peer {
 enum push_exit	push_query_list(struct push_peer *, struct push_listed **listed,
 		    size_t *nlisted);
 void		push_listed_free(struct push_listed *, size_t);
+/*
+ * The objects of a verified list reply m (no report_error left) to the
+ * query tagged tag: every PDU a <list/>, untagged or with tag, its URI
+ * under sia_base.  0 with *listed (URIs moved out of m), or -1 with the
+ * reason in err.
+ */
+int		push_reply_listed(struct rfc8181_msg *m, const char *tag,
+		    const char *sia_base, struct push_listed **listed,
+		    size_t *nlisted, char *err, size_t errlen);
 
 /*
  * The plan as one query of publish and withdraw PDUs (RFC 8181 section

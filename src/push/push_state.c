@@ -7,7 +7,7 @@
  * no NUL bytes, every line a comment, blank, or "key = value" with a
  * known key given once, numbers in plain decimal within range, and a
  * handle that passes the RFC 8183 check (it becomes a path and a URI
- * component elsewhere).
+ * component elsewhere), a digest of exactly 64 hex digits.
  */
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "bounds.h"
+#include "encoding.h"
 #include "fileio.h"
 #include "log.h"
 #include "push_state.h"
@@ -35,13 +36,17 @@ enum key {
 	K_LAST_SYNC_REPLACED,
 	K_LAST_SYNC_WITHDRAWN,
 	K_LAST_SYNC_UNCHANGED,
+	K_LAST_REPLY_SIGNING_TIME,
+	K_LAST_REPLY_DIGEST,
+	K_LAST_SUCCESS_SIGNING_TIME,
 	K_COUNT
 };
 
 static const char *const key_names[K_COUNT] = {
 	"format", "handle", "last_signing_time", "last_sync_time",
 	"last_sync_published", "last_sync_replaced", "last_sync_withdrawn",
-	"last_sync_unchanged"
+	"last_sync_unchanged", "last_reply_signing_time", "last_reply_digest",
+	"last_success_signing_time"
 };
 
 static int
@@ -135,6 +140,24 @@ parse_line(struct push_state *s, const char *line, size_t len,
 		}
 		return 0;
 	}
+	if (k == K_LAST_REPLY_DIGEST) {
+		char	hex[65];
+
+		if (vlen != 64) {
+			snprintf(err, errlen, "%s is not 64 hex digits "
+			    "(SHA-256)", key_names[k]);
+			return -1;
+		}
+		memcpy(hex, val, 64);
+		hex[64] = '\0';
+		if (hex_decode(s->last_reply_digest, 32, hex) == -1) {
+			snprintf(err, errlen, "%s is not 64 hex digits "
+			    "(SHA-256)", key_names[k]);
+			return -1;
+		}
+		s->has_reply_digest = 1;
+		return 0;
+	}
 	if (parse_number(val, vlen, &n) == -1) {
 		snprintf(err, errlen, "%s is not a number from 0 to %" PRId64,
 		    key_names[k], INT64_MAX);
@@ -159,8 +182,14 @@ parse_line(struct push_state *s, const char *line, size_t len,
 	case K_LAST_SYNC_WITHDRAWN:
 		s->last_sync_withdrawn = n;
 		break;
-	default:
+	case K_LAST_SYNC_UNCHANGED:
 		s->last_sync_unchanged = n;
+		break;
+	case K_LAST_REPLY_SIGNING_TIME:
+		s->last_reply_signing_time = (int64_t)n;
+		break;
+	default:
+		s->last_success_signing_time = (int64_t)n;
 		break;
 	}
 	return 0;
@@ -236,6 +265,78 @@ push_state_write(struct buf *b, const struct push_state *s)
 	    PUSH_STATE_FORMAT, s->handle, s->last_signing_time,
 	    s->last_sync_time, s->last_sync_published, s->last_sync_replaced,
 	    s->last_sync_withdrawn, s->last_sync_unchanged);
+	buf_printf(b, "last_reply_signing_time = %" PRId64 "\n",
+	    s->last_reply_signing_time);
+	if (s->has_reply_digest) {
+		char	hex[65];
+
+		hex_encode(hex, s->last_reply_digest, 32);
+		buf_printf(b, "last_reply_digest = %s\n", hex);
+	}
+	buf_printf(b, "last_success_signing_time = %" PRId64 "\n",
+	    s->last_success_signing_time);
+}
+
+enum push_reply_age
+push_state_reply_age(const struct push_state *s, int64_t signing_time,
+    const uint8_t digest[32], int success, char *err, size_t errlen)
+{
+	char	t1[32], t2[32];
+
+	log_time_fmt((time_t)signing_time, t1, sizeof(t1));
+	if (signing_time < s->last_reply_signing_time) {
+		log_time_fmt((time_t)s->last_reply_signing_time, t2,
+		    sizeof(t2));
+		snprintf(err, errlen, "the reply was signed at %s, before the "
+		    "last reply accepted from this repository (%s): a replayed "
+		    "reply? (RFC 6492 section 3.1.2, by RFC 8181 section 2; "
+		    "if the repository's clock was set back, its replies "
+		    "verify again once it is past %s)", t1, t2, t2);
+		return PUSH_REPLY_OLD;
+	}
+	/*
+	 * The signature value, not the bytes: BER lets a reply be
+	 * re-encoded into other bytes with the same signature.
+	 */
+	if (s->has_reply_digest && signing_time ==
+	    s->last_reply_signing_time &&
+	    memcmp(digest, s->last_reply_digest, 32) == 0) {
+		snprintf(err, errlen, "the reply is the one accepted last "
+		    "(signed at %s, the same signature): a replayed reply "
+		    "(RFC 6492 section 3.1.2, by RFC 8181 section 2)", t1);
+		return PUSH_REPLY_SAME;
+	}
+	if (success && s->last_success_signing_time != 0 &&
+	    signing_time <= s->last_success_signing_time) {
+		log_time_fmt((time_t)s->last_success_signing_time, t2,
+		    sizeof(t2));
+		snprintf(err, errlen, "the <success/> was signed at %s, not "
+		    "after the last <success/> accepted (%s): an earlier "
+		    "reply replayed? (RFC 6492 section 3.1.2, by RFC 8181 "
+		    "section 2)", t1, t2);
+		return PUSH_REPLY_OLD;
+	}
+	return PUSH_REPLY_NEW;
+}
+
+void
+push_state_reply_accept(struct push_state *s, int64_t signing_time,
+    const uint8_t digest[32], int success)
+{
+	s->last_reply_signing_time = signing_time;
+	memcpy(s->last_reply_digest, digest, 32);
+	s->has_reply_digest = 1;
+	if (success)
+		s->last_success_signing_time = signing_time;
+}
+
+void
+push_state_reply_reset(struct push_state *s)
+{
+	s->last_reply_signing_time = 0;
+	s->has_reply_digest = 0;
+	memset(s->last_reply_digest, 0, sizeof(s->last_reply_digest));
+	s->last_success_signing_time = 0;
 }
 
 void

@@ -5,11 +5,15 @@
 # equal the directory, by `rpkipub-push list` and independently by the
 # rsync tree rpkipubd writes; a second sync sends one list query and ONE
 # change query with the expected PDUs (server log and metrics); nothing to
-# do sends no change query; --dry-run changes nothing.  Files that cannot
+# do sends no change query; --dry-run changes nothing; --verify lists
+# again after the change; an empty or much
+# reduced directory does not withdraw the point without
+# --allow-mass-withdraw (--max-withdraw).  Files that cannot
 # be published are refused before anything is sent; a query the server
 # refuses exits 2 with its error_code, error_text and failed PDU; replies
 # that do not verify (another repository TA, a tampered reply, a replayed
-# one) are refused; signing-times never go back with the clock; the EE and
+# one: the last reply again, or an earlier <success/> for a dropped change
+# query) are refused; signing-times never go back with the clock; the EE and
 # CRL are renewed when the clock moves (libfaketime).
 # shellcheck source=tests/integration/lib.sh disable=SC2015
 . "$(dirname "$0")/lib.sh"
@@ -51,6 +55,13 @@ $(sed 's/^/#   /' "$WORK/push.err" | tail -10)"
 }
 # queries: how many RFC 8181 requests of publisher ca the server logged.
 queries() { grep -c 'INFO: publisher ca: ' "$DAEMON_LOG"; }
+# asked_again: list queries the last push asked a second time, as the
+# reply was the same bytes as the one it accepted last (an honest server
+# signs a list of the same content in the same second so).
+asked_again() { grep -c 'asking again in a second' "$WORK/push.err"; }
+# sent Q0: the queries of the last push since queries was Q0, but for
+# those asked again.
+sent() { echo $(($(queries) - $1 - $(asked_again))); }
 pdus() { metric_sum "$METRICS" '^rpkipubd_pdus_total$'; }
 # want_list: the directory as "URI HASH" lines, hashed with coreutils.
 want_list() {
@@ -139,8 +150,8 @@ expect_rc 0 "first sync"
 	grep -q '^sync: 6 published, 0 replaced, 0 withdrawn, 0 unchanged (one query of 6 PDUs)$' "$WORK/push.out" &&
 	ok "first sync prints six publish lines and the summary" ||
 	bad "first sync printed: $(cat "$WORK/push.out")"
-[ $(($(queries) - q0)) = 2 ] && ok "first sync: a list query and a change query" ||
-	bad "first sync: $(($(queries) - q0)) queries"
+[ $(sent "$q0") = 2 ] && ok "first sync: a list query and a change query" ||
+	bad "first sync: $(sent "$q0") queries"
 check_equal "after the first sync"
 
 # ---- change, add, remove: one change query with exactly those PDUs ----
@@ -162,14 +173,14 @@ expect_rc 0 "second sync"
 } >"$WORK/want.out"
 cmp -s "$WORK/want.out" "$WORK/push.out" && ok "second sync prints each change in URI order and the summary" ||
 	bad "second sync printed (< want, > got): $(diff "$WORK/want.out" "$WORK/push.out")"
-new=$(($(queries) - q0))
+new=$(sent "$q0")
 grep 'INFO: publisher ca: ' "$DAEMON_LOG" | tail -n 2 >"$WORK/last2"
 [ "$new" = 2 ] && grep -q 'publisher ca: .* 1 PDUs, success' <(head -1 "$WORK/last2") &&
 	grep -q 'publisher ca: .* 5 PDUs, success' <(tail -1 "$WORK/last2") &&
 	ok "second sync: the server logged one list query and ONE change query of 5 PDUs" ||
 	bad "second sync: $new queries logged: $(sed 's/^/#   /' "$WORK/last2")"
-[ $(($(pdus) - p0)) = 6 ] && ok "rpkipubd_pdus_total grew by 6 (list + 5)" ||
-	bad "rpkipubd_pdus_total grew by $(($(pdus) - p0)), want 6"
+[ $(($(pdus) - p0 - $(asked_again))) = 6 ] && ok "rpkipubd_pdus_total grew by 6 (list + 5)" ||
+	bad "rpkipubd_pdus_total grew by $(($(pdus) - p0)), want 6 + $(asked_again)"
 check_equal "after the second sync"
 
 # ---- nothing to do: no change query ----
@@ -178,8 +189,8 @@ push sync "$PUBD"
 expect_rc 0 "sync with nothing to change"
 grep -q '^nothing to do: the 5 objects under rsync://rpki.example.net/repo/ca/ are those of ' "$WORK/push.out" &&
 	ok "it says nothing is to do" || bad "printed: $(cat "$WORK/push.out")"
-[ $(($(queries) - q0)) = 1 ] && ok "nothing to do: only the list query was sent" ||
-	bad "nothing to do: $(($(queries) - q0)) queries"
+[ $(sent "$q0") = 1 ] && ok "nothing to do: only the list query was sent" ||
+	bad "nothing to do: $(sent "$q0") queries"
 
 # ---- --dry-run: the plan, nothing changes ----
 push list
@@ -193,13 +204,24 @@ printf '%s\n' "withdraw ${SIA}child.cer" "publish  ${SIA}ta/d.roa" \
 	"dry run: 1 to publish, 0 to replace, 1 to withdraw, 4 unchanged; only the list query was sent" >"$WORK/want.out"
 cmp -s "$WORK/want.out" "$WORK/push.out" && ok "--dry-run prints the plan" ||
 	bad "--dry-run printed: $(diff "$WORK/want.out" "$WORK/push.out")"
-[ $(($(queries) - q0)) = 1 ] && ok "--dry-run sent only the list query" || bad "--dry-run: $(($(queries) - q0)) queries"
+[ $(sent "$q0") = 1 ] && ok "--dry-run sent only the list query" || bad "--dry-run: $(sent "$q0") queries"
 push list
 cmp -s "$WORK/before.list" "$WORK/push.out" && ok "--dry-run changed nothing on the server" ||
 	bad "--dry-run changed the server's list"
 push sync "$PUBD"
 expect_rc 0 "sync after the dry run"
 check_equal "after the dry run and a sync"
+
+# ---- --verify: one more list query after the change ----
+obj ta/v.roa
+q0=$(queries)
+push sync --verify "$PUBD"
+expect_rc 0 "sync --verify"
+grep -q "^verified: the server lists exactly the $(want_list | wc -l) objects of $PUBD\$" "$WORK/push.out" &&
+	ok "sync --verify says the server holds exactly the directory" ||
+	bad "sync --verify printed: $(cat "$WORK/push.out")"
+[ $(sent "$q0") = 3 ] && ok "--verify: list, change, list" || bad "--verify: $(sent "$q0") queries"
+check_equal "after sync --verify"
 
 # ---- files that cannot be published: refused, nothing sent ----
 refused_case() {	# refused_case WHAT REGEX [PUSH ARGS...]: set up before
@@ -228,9 +250,57 @@ q0=$(queries)
 push --max-body 100000 sync "$PUBD"
 expect_rc 1 "a change over --max-body is refused"
 expect_err "over the server's limit of 100000 bytes .*nothing was sent" "the change over --max-body: the reason"
-[ $(($(queries) - q0)) = 1 ] && ok "the change over --max-body: only the list query was sent" ||
-	bad "--max-body: $(($(queries) - q0)) queries"
+[ $(sent "$q0") = 1 ] && ok "the change over --max-body: only the list query was sent" ||
+	bad "--max-body: $(sent "$q0") queries"
 rm "$PUBD/toolarge.roa"
+
+# ---- an empty or much reduced SRC_DIR: refused unless allowed ----
+# (An unmounted CA output directory scans cleanly; its sync would empty
+# the publication point.)
+mkdir -p "$WORK/empty"
+push list
+cp "$WORK/push.out" "$WORK/before.list"
+n=$(wc -l <"$WORK/before.list")
+q0=$(queries)
+push sync "$WORK/empty"
+expect_rc 1 "sync of an empty directory is refused"
+expect_err "the plan withdraws all $n objects the server lists and publishes nothing" \
+	"it says how many objects would be withdrawn"
+expect_err "run sync again with --allow-mass-withdraw" "it says how to override"
+[ $(sent "$q0") = 1 ] && ok "the refused mass withdrawal: only the list query was sent" ||
+	bad "the refused mass withdrawal: $(sent "$q0") queries"
+push sync --dry-run "$WORK/empty"
+expect_rc 1 "--dry-run of an empty directory exits 1 too"
+[ "$(grep -c '^withdraw ' "$WORK/push.out")" = "$n" ] &&
+	grep -q "^dry run: sync would refuse this plan: the plan withdraws all $n objects .*--allow-mass-withdraw sends it$" "$WORK/push.out" &&
+	ok "--dry-run prints the $n withdrawals and that sync would refuse them" ||
+	bad "--dry-run of an empty directory printed: $(cat "$WORK/push.out")"
+push list
+cmp -s "$WORK/before.list" "$WORK/push.out" && ok "the refused syncs withdrew nothing" ||
+	bad "the refused syncs changed the server's list"
+for i in 1 2 3 4 5 6 7 8; do obj "ta/m$i.roa"; done
+push sync "$PUBD"
+expect_rc 0 "sync of $((n + 8)) objects"
+rm -rf "$WORK/part" && cp -a "$PUBD" "$WORK/part" && rm "$WORK/part"/ta/m[1-8].roa
+push sync "$WORK/part"
+expect_rc 1 "withdrawing 8 of $((n + 8)) objects is refused"
+expect_err "the plan withdraws 8 of the $((n + 8)) objects the server lists \([0-9]+%, over --max-withdraw 50%\)" \
+	"it names the share and the limit"
+push sync --max-withdraw 80 "$WORK/part"
+expect_rc 0 "--max-withdraw 80 lets the same plan through"
+push sync --allow-mass-withdraw "$WORK/empty"
+expect_rc 0 "--allow-mass-withdraw empties the publication point"
+expect_err "sent anyway \(--allow-mass-withdraw\)" "and warns that it does"
+push list
+[ "$RC" = 0 ] && [ ! -s "$WORK/push.out" ] && ok "the server lists nothing after it" ||
+	bad "after --allow-mass-withdraw: exit $RC, $(wc -l <"$WORK/push.out") objects"
+push sync "$PUBD"
+expect_rc 0 "sync of the directory again"
+check_equal "after the mass-withdraw checks"
+push --max-withdraw 101 sync "$PUBD"
+expect_rc 1 "--max-withdraw over 100 is a usage error"
+push --allow-mass-withdraw list
+expect_rc 1 "--allow-mass-withdraw with list is a usage error"
 
 # ---- two list queries in one second: never a replay ----
 for i in 1 2 3; do rp --state "$S" list >/dev/null 2>>"$WORK/lists.err" || echo fail >>"$WORK/lists.err"; done
@@ -305,14 +375,51 @@ start_proxy replay
 push list	# the proxy keeps this reply
 expect_rc 0 "list through the replaying proxy (its first reply is genuine)"
 obj ta/f.roa
+q0=$(queries)
 push sync "$PUBD"
-expect_rc 4 "a replayed reply to the change query is refused"
-expect_err "change query: the reply holds [0-9]+ PDUs, the first <list>, not one <success/>" \
-	"it says the reply does not answer the change query"
+expect_rc 4 "the last accepted reply replayed to the next list query is refused"
+expect_err "list query: the reply is the one accepted last \(signed at .*, the same signature\): a replayed reply \(RFC 6492 section 3.1.2" \
+	"it says the reply is the last one again, citing RFC 6492 section 3.1.2"
+expect_err "asking again in a second" "after asking once more, as an honest server may repeat itself in one second"
+[ $(($(queries) - q0)) = 2 ] && ok "the replayed list: two list queries, no change query" ||
+	bad "the replayed list: $(($(queries) - q0)) queries"
+kill "$PROXY"; wait "$PROXY" 2>/dev/null
+# an attacker who drops a change query and answers with the <success/> of
+# an earlier one (which carries no tag)
+start_proxy dropchange
+obj ta/f2.roa
+push sync "$PUBD"
+expect_rc 0 "a sync through the dropping proxy (its first change passes)"
+obj ta/f3.roa
+push sync "$PUBD"
+expect_rc 4 "an earlier <success/> replayed to a dropped change query is refused"
+expect_err "change query: (the <success/> was signed at .*, not after the last <success/> accepted|the reply was signed at .*, before the last reply accepted).*RFC 6492 section 3.1.2" \
+	"it says the <success/> is too old, citing RFC 6492 section 3.1.2"
 expect_err "may or may not have been applied" "and that the change may have been applied"
+grep -q 'dropped -> the kept success' "$WORK/proxy.log" && ok "the proxy did drop the change query" ||
+	bad "the proxy did not drop a change query: $(tail -3 "$WORK/proxy.log")"
+sleep 1
+push sync "$PUBD"
+expect_rc 4 "again a second later"
+expect_err "change query: the reply was signed at .*, before the last reply accepted from this repository .*RFC 6492 section 3.1.2" \
+	"then it is older than the list reply"
+push list
+grep -q "^${SIA}ta/f2.roa " "$WORK/push.out" && ! grep -q "^${SIA}ta/f3.roa " "$WORK/push.out" &&
+	ok "the server has the first change, not the dropped one" ||
+	bad "through the dropping proxy the server lists: $(grep 'ta/f' "$WORK/push.out")"
 kill "$PROXY"; wait "$PROXY" 2>/dev/null
 push configure --response "$WORK/resp.xml"
 expect_rc 0 "configure back to the server itself"
+grep -q '^last_reply_digest = [0-9a-f]\{64\}$' "$S/state" && [ "$(stat -c %a "$S/state")" = 600 ] &&
+	ok "the state file keeps the last reply's digest (mode 0600)" || bad "state: $(cat "$S/state")"
+# a state file of an rpkipub-push before the reply keys
+sed -i '/^last_reply_/d; /^last_success_/d' "$S/state"
+push list
+expect_rc 0 "a state file without the reply keys still works"
+grep -q '^last_reply_signing_time = [1-9]' "$S/state" && grep -q '^last_success_signing_time = ' "$S/state" &&
+	ok "and gets them with the next reply" || bad "state: $(cat "$S/state")"
+push_status "$S" last_reply_signing_time | grep -q '^[0-9]\{4\}-[0-9][0-9]-' && ok "status shows the last reply's signing-time" ||
+	bad "status: no last_reply_signing_time"
 push sync "$PUBD"
 expect_rc 0 "sync again after the replayed reply"
 check_equal "after the replayed reply"

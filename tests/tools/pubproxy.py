@@ -13,6 +13,12 @@ UPSTREAM http://127.0.0.1:8080 and path /rpki/ca), then answers with:
            signature no longer verifies
   replay   the first reply it ever got, for every request (the requests
            still reach the server): an old, validly signed reply
+  dropchange
+           everything passes until a change query (one with publish or
+           withdraw PDUs) gets a <success/>, which is kept; every later
+           change query is NOT forwarded and is answered with that reply:
+           an attacker who drops a change and replays an earlier
+           <success/> (it carries no tag)
 
 Each request is logged to stderr as one line.  Stop it with SIGTERM.
 """
@@ -24,11 +30,24 @@ import urllib.request
 
 PORT, UPSTREAM, MODE = int(sys.argv[1]), sys.argv[2].rstrip("/"), sys.argv[3]
 FIRST = []
+SUCCESS = []
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        # The signed XML is in clear inside the CMS.
+        change = b"<publish" in body or b"<withdraw" in body
+        if MODE == "dropchange" and change and SUCCESS:
+            reply = SUCCESS[0]
+            sys.stderr.write("pubproxy %s: %s %d bytes dropped -> the kept "
+                             "success, %d bytes\n" % (MODE, self.path, len(body), len(reply)))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/rpki-publication")
+            self.send_header("Content-Length", str(len(reply)))
+            self.end_headers()
+            self.wfile.write(reply)
+            return
         req = urllib.request.Request(UPSTREAM + self.path, data=body, method="POST",
                                      headers={"Content-Type": self.headers.get("Content-Type", "")})
         try:
@@ -42,6 +61,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if not FIRST:
                 FIRST.append(reply)
             reply = FIRST[0]
+        elif MODE == "dropchange" and status == 200 and change and b"<success" in reply:
+            SUCCESS.append(reply)
         sys.stderr.write("pubproxy %s: %s %d bytes -> HTTP %d, %d bytes\n" % (
             MODE, self.path, len(body), status, len(reply)))
         self.send_response(status)

@@ -3,7 +3,7 @@
  * (push_diff.c): new files are published, changed ones replaced with the
  * listed hash, gone ones withdrawn with the listed hash, equal ones left
  * alone; the plan is in URI (byte) order whatever order the list came
- * in; a URI listed twice is refused.
+ * in; a URI listed twice is refused; the mass-withdraw rule of sync.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "bounds.h"
 #include "buf.h"
 #include "push_diff.h"
 
@@ -254,6 +255,122 @@ test_listed_twice(void **state)
 	listed_free(listed, 3);
 }
 
+/* A plan of these counts (push_plan_mass_withdraw reads only them). */
+static int
+mass(size_t npublish, size_t nreplace, size_t nwithdraw, size_t nunchanged,
+    unsigned int max_pct, char *err, size_t errlen)
+{
+	struct push_plan	plan;
+
+	memset(&plan, 0, sizeof(plan));
+	plan.npublish = npublish;
+	plan.nreplace = nreplace;
+	plan.nwithdraw = nwithdraw;
+	plan.nunchanged = nunchanged;
+	plan.nchanges = npublish + nreplace + nwithdraw;
+	err[0] = '\0';
+	return push_plan_mass_withdraw(&plan, max_pct, err, errlen);
+}
+
+/*
+ * The mass-withdraw rule: an empty source directory never empties the
+ * point, however small; a large share is refused only from
+ * PUSH_MASS_MIN_LISTED listed objects on; replaces do not count.
+ */
+static void
+test_mass_withdraw(void **state)
+{
+	struct push_listed	listed[3];
+	struct push_plan	plan;
+	char			err[256];
+
+	(void)state;
+	/* The case of the review: an empty directory against a point. */
+	listed_set(&listed[0], "ta.mft", 1);
+	listed_set(&listed[1], "ta.crl", 2);
+	listed_set(&listed[2], "a.roa", 3);
+	assert_int_equal(push_diff(NULL, 0, listed, 3, &plan, err,
+	    sizeof(err)), 0);
+	assert_int_equal(push_plan_mass_withdraw(&plan, 50, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "withdraws all 3 objects the server "
+	    "lists and publishes nothing"));
+	push_plan_free(&plan);
+	listed_free(listed, 3);
+
+	assert_int_equal(mass(0, 0, 1, 0, 50, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "all 1 object the"));
+	/* Even with --max-withdraw 100. */
+	assert_int_equal(mass(0, 0, 20, 0, 100, err, sizeof(err)), -1);
+
+	/* Nothing listed, nothing withdrawn: always fine. */
+	assert_int_equal(mass(0, 0, 0, 0, 0, err, sizeof(err)), 0);
+	assert_int_equal(mass(5, 0, 0, 0, 0, err, sizeof(err)), 0);
+	assert_int_equal(mass(0, 3, 0, 30, 0, err, sizeof(err)), 0);
+
+	/* Small points: any share but all. */
+	assert_int_equal(mass(0, 0, 2, 1, 50, err, sizeof(err)), 0);
+	assert_int_equal(mass(0, 0, 8, 1, 50, err, sizeof(err)), 0);
+	/* All withdrawn but others published (renamed): fine when small. */
+	assert_int_equal(mass(5, 0, 5, 0, 50, err, sizeof(err)), 0);
+
+	/* From PUSH_MASS_MIN_LISTED on: more than max_pct is refused. */
+	assert_int_equal(PUSH_MASS_MIN_LISTED, 10);
+	assert_int_equal(mass(0, 0, 5, 5, 50, err, sizeof(err)), 0);
+	assert_int_equal(mass(0, 0, 6, 4, 50, err, sizeof(err)), -1);
+	assert_string_equal(err, "the plan withdraws 6 of the 10 objects "
+	    "the server lists (60%, over --max-withdraw 50%)");
+	assert_int_equal(mass(10, 0, 10, 0, 50, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "10 of the 10"));
+	/* Replaced objects stay published. */
+	assert_int_equal(mass(0, 8, 2, 0, 50, err, sizeof(err)), 0);
+	assert_int_equal(mass(0, 4, 6, 0, 50, err, sizeof(err)), -1);
+	/* The percentage is configurable, 0 and 100 included. */
+	assert_int_equal(mass(0, 0, 1, 99, 0, err, sizeof(err)), -1);
+	assert_int_equal(mass(0, 0, 0, 100, 0, err, sizeof(err)), 0);
+	assert_int_equal(mass(0, 0, 99, 1, 100, err, sizeof(err)), 0);
+	assert_int_equal(mass(0, 0, 30, 70, 29, err, sizeof(err)), -1);
+	assert_int_equal(mass(0, 0, 30, 70, 30, err, sizeof(err)), 0);
+}
+
+/* sync --verify's comparison: equal sets, and each kind of difference. */
+static void
+test_equal(void **state)
+{
+	struct push_file	files[3];
+	struct push_listed	listed[3];
+	char			err[512];
+
+	(void)state;
+	file_set(&files[0], "a.roa", 1);
+	file_set(&files[1], "b.roa", 2);
+	file_set(&files[2], "c.roa", 3);
+	listed_set(&listed[0], "c.roa", 3);
+	listed_set(&listed[1], "a.roa", 1);
+	listed_set(&listed[2], "b.roa", 2);
+	assert_int_equal(push_diff_equal(files, 3, listed, 3, err,
+	    sizeof(err)), 0);
+	assert_int_equal(push_diff_equal(NULL, 0, NULL, 0, err,
+	    sizeof(err)), 0);
+
+	/* The change was not applied: b.roa has its old content. */
+	memset(listed[1].hash, 9, 32);
+	assert_int_equal(push_diff_equal(files, 3, listed, 3, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "the server lists 3 objects, 2 of them as "
+	    "in the directory; 0 missing, 1 with other content, 0 not in the "
+	    "directory; the first: " BASE "b.roa (other content)");
+	/* A publish missing, a withdraw not done. */
+	assert_int_equal(push_diff_equal(files, 3, listed, 2, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "1 missing"));
+	assert_int_equal(push_diff_equal(files, 1, listed, 3, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "2 not in the directory"));
+	files_free(files, 3);
+	listed_free(listed, 3);
+}
+
 int
 main(void)
 {
@@ -263,6 +380,8 @@ main(void)
 		cmocka_unit_test(test_one_side_empty),
 		cmocka_unit_test(test_byte_order),
 		cmocka_unit_test(test_listed_twice),
+		cmocka_unit_test(test_mass_withdraw),
+		cmocka_unit_test(test_equal),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,8 +1,8 @@
 /*
  * rpkipub-push's state file (push_state.c): what it accepts, every
  * refusal with its reason, the written form read back unchanged, save
- * and load on disk (atomic, mode 0600), and the lock that keeps two
- * commands off one state directory.
+ * and load on disk (atomic, mode 0600), the lock that keeps two
+ * commands off one state directory, and the replay check of replies.
  */
 #define _XOPEN_SOURCE 700	/* nftw */
 #include <sys/stat.h>
@@ -67,6 +67,24 @@ test_parse(void **state)
 	assert_int_equal(s->last_signing_time, 0);
 	assert_int_equal(s->last_sync_time, 0);
 	assert_int_equal(s->last_sync_published, 0);
+	/* A file of before the reply keys: no reply seen yet. */
+	assert_int_equal(s->last_reply_signing_time, 0);
+	assert_int_equal(s->has_reply_digest, 0);
+	assert_int_equal(s->last_success_signing_time, 0);
+	push_state_free(s);
+
+	/* The reply keys; the digest in either case. */
+	s = parse_ok("format = 1\nhandle = ca\n"
+	    "last_reply_signing_time = 1732400002\n"
+	    "last_reply_digest = 00112233445566778899AABBCCDDEEFF"
+	    "00112233445566778899aabbccddeeff\n"
+	    "last_success_signing_time = 1732400001\n");
+	assert_int_equal(s->last_reply_signing_time, 1732400002);
+	assert_int_equal(s->has_reply_digest, 1);
+	assert_int_equal(s->last_reply_digest[0], 0x00);
+	assert_int_equal(s->last_reply_digest[10], 0xaa);
+	assert_int_equal(s->last_reply_digest[31], 0xff);
+	assert_int_equal(s->last_success_signing_time, 1732400001);
 	push_state_free(s);
 
 	/* Comments, blank lines, spacing, no final newline, any order. */
@@ -120,6 +138,21 @@ test_parse_refusals(void **state)
 	    "last_sync_time = 9223372036854775808\n", "not a number");
 	parse_fails("format = 1\nhandle = ca\n"
 	    "last_sync_time = 99999999999999999999\n", "not a number");
+	parse_fails("format = 1\nhandle = ca\nlast_reply_digest = 00\n",
+	    "last_reply_digest is not 64 hex digits");
+	parse_fails("format = 1\nhandle = ca\nlast_reply_digest = "
+	    "001122334455667788990011223344556677889900112233445566778899001g\n",
+	    "last_reply_digest is not 64 hex digits");
+	parse_fails("format = 1\nhandle = ca\nlast_reply_digest = "
+	    "0011223344556677889900112233445566778899001122334455667788990011"
+	    "22\n", "last_reply_digest is not 64 hex digits");
+	parse_fails("format = 1\nhandle = ca\nlast_reply_digest = "
+	    "0011223344556677889900112233445566778899001122334455667788990011"
+	    "\nlast_reply_digest = "
+	    "0011223344556677889900112233445566778899001122334455667788990011"
+	    "\n", "last_reply_digest given twice");
+	parse_fails("format = 1\nhandle = ca\n"
+	    "last_success_signing_time = -5\n", "not a number");
 	parse_fails("format = 1\nhandle = ca\r\n", "control character 0x0d");
 	parse_fails("format = 1\nhandle = c\x1b" "a\n",
 	    "control character 0x1b");
@@ -149,8 +182,25 @@ test_roundtrip(void **state)
 	s.last_sync_withdrawn = 5;
 	s.last_sync_unchanged = 6;
 	buf_init(&b);
+	/* No reply seen: no digest written, and none read back. */
+	push_state_write(&b, &s);
+	assert_null(strstr(buf_str(&b), "last_reply_digest"));
+	r = parse_ok(buf_str(&b));
+	assert_int_equal(r->has_reply_digest, 0);
+	push_state_free(r);
+	buf_free(&b);
+
+	s.last_reply_signing_time = 1732400010;
+	s.has_reply_digest = 1;
+	memset(s.last_reply_digest, 0xa5, 32);
+	s.last_reply_digest[31] = 0x07;
+	s.last_success_signing_time = 1732400009;
 	push_state_write(&b, &s);
 	r = parse_ok(buf_str(&b));
+	assert_int_equal(r->last_reply_signing_time, 1732400010);
+	assert_int_equal(r->has_reply_digest, 1);
+	assert_memory_equal(r->last_reply_digest, s.last_reply_digest, 32);
+	assert_int_equal(r->last_success_signing_time, 1732400009);
 	assert_string_equal(r->handle, s.handle);
 	assert_int_equal(r->last_signing_time, s.last_signing_time);
 	assert_int_equal(r->last_sync_time, s.last_sync_time);
@@ -229,6 +279,78 @@ test_save_load_lock(void **state)
 	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/*
+ * Replies: not signed before the last one accepted, not the last one
+ * again, a <success/> later than the last <success/>; an old state (no
+ * reply seen) believes the first.
+ */
+static void
+test_reply_age(void **state)
+{
+	struct push_state	 s;
+	uint8_t			 d1[32], d2[32], d3[32];
+	char			 err[512];
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	s.handle = "ca";
+	memset(d1, 1, sizeof(d1));
+	memset(d2, 2, sizeof(d2));
+	memset(d3, 3, sizeof(d3));
+
+	/* Nothing seen yet (a state directory of an older rpkipub-push). */
+	assert_int_equal(push_state_reply_age(&s, 100, d1, 1, err,
+	    sizeof(err)), PUSH_REPLY_NEW);
+	push_state_reply_accept(&s, 100, d1, 1);	/* <success/> at 100 */
+	assert_int_equal(s.last_reply_signing_time, 100);
+	assert_int_equal(s.last_success_signing_time, 100);
+	assert_int_equal(s.has_reply_digest, 1);
+
+	/* The same reply again. */
+	assert_int_equal(push_state_reply_age(&s, 100, d1, 1, err,
+	    sizeof(err)), PUSH_REPLY_SAME);
+	assert_non_null(strstr(err, "the one accepted last"));
+	assert_non_null(strstr(err, "RFC 6492 section 3.1.2"));
+	assert_int_equal(push_state_reply_age(&s, 100, d1, 0, err,
+	    sizeof(err)), PUSH_REPLY_SAME);
+
+	/* A list reply in the same second is another reply: fine. */
+	assert_int_equal(push_state_reply_age(&s, 100, d2, 0, err,
+	    sizeof(err)), PUSH_REPLY_NEW);
+	push_state_reply_accept(&s, 100, d2, 0);
+	assert_int_equal(s.last_success_signing_time, 100);
+
+	/*
+	 * The attack of the review: the change query dropped, the earlier
+	 * <success/> replayed in the second of the list reply.  Not the
+	 * last reply, not older than it, but not after the last success.
+	 */
+	assert_int_equal(push_state_reply_age(&s, 100, d1, 1, err,
+	    sizeof(err)), PUSH_REPLY_OLD);
+	assert_non_null(strstr(err, "not after the last <success/>"));
+	/* Another <success/> of that second is refused alike. */
+	assert_int_equal(push_state_reply_age(&s, 100, d3, 1, err,
+	    sizeof(err)), PUSH_REPLY_OLD);
+	/* One signed later is believed. */
+	assert_int_equal(push_state_reply_age(&s, 101, d3, 1, err,
+	    sizeof(err)), PUSH_REPLY_NEW);
+	push_state_reply_accept(&s, 101, d3, 1);
+
+	/* Anything signed before the last reply accepted. */
+	assert_int_equal(push_state_reply_age(&s, 100, d2, 0, err,
+	    sizeof(err)), PUSH_REPLY_OLD);
+	assert_non_null(strstr(err, "before the last reply accepted"));
+	assert_non_null(strstr(err, "RFC 6492 section 3.1.2"));
+	assert_int_equal(push_state_reply_age(&s, 50, d1, 1, err,
+	    sizeof(err)), PUSH_REPLY_OLD);
+
+	/* A new repository TA: forgotten. */
+	push_state_reply_reset(&s);
+	assert_int_equal(push_state_reply_age(&s, 50, d1, 1, err,
+	    sizeof(err)), PUSH_REPLY_NEW);
+	assert_int_equal(s.has_reply_digest, 0);
+}
+
 int
 main(void)
 {
@@ -237,6 +359,7 @@ main(void)
 		cmocka_unit_test(test_parse_refusals),
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_save_load_lock),
+		cmocka_unit_test(test_reply_age),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
