@@ -5,6 +5,7 @@
  *   DIR/store.sqlite    the store (store_sqlite.c)
  *   DIR/bpki/           the server's BPKI identity (bpki.h)
  *   DIR/admin.token     secret for the admin API (mode 0600)
+ *   DIR/rpkipubd.lock   held (flock) by the running rpkipubd, with its pid
  *   DIR/rrdp/           RRDP files (RFC 8182), unless rrdp_dir says otherwise
  *   DIR/rsync/          rsync trees and the "current" link (rsync_dir)
  */
